@@ -1,0 +1,35 @@
+# WedSync Ops. `make run` = the demo on the embedded default; `make test` = the whole suite.
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: run test lint bench bench-quick fullstack venv clean
+
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	PORT=$(PORT) scripts/run_demo.sh
+
+test: venv
+	scripts/test.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+bench: venv
+	$(PY) bench/run_all.py
+
+bench-quick: venv
+	$(PY) bench/run_all.py --quick
+
+fullstack: venv
+	$(VENV)/bin/honcho start
+
+clean:
+	rm -rf var/wedsync.sqlite3* staticfiles .pytest_cache

@@ -1,0 +1,4 @@
+"""Pages of the caching app."""
+
+app_name = "caching"
+urlpatterns: list = []

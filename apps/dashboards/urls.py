@@ -1,0 +1,4 @@
+"""Pages of the dashboards app."""
+
+app_name = "dashboards"
+urlpatterns: list = []

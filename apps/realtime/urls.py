@@ -1,0 +1,4 @@
+"""Pages of the realtime app."""
+
+app_name = "realtime"
+urlpatterns: list = []

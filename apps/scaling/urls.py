@@ -1,0 +1,4 @@
+"""Pages of the scaling app."""
+
+app_name = "scaling"
+urlpatterns: list = []

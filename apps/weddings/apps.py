@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WeddingsConfig(AppConfig):
+    name = "apps.weddings"
+    label = "weddings"

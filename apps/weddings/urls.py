@@ -1,0 +1,4 @@
+"""Pages of the weddings app."""
+
+app_name = "weddings"
+urlpatterns: list = []

@@ -1,0 +1,326 @@
+"""Shared fixtures: real PostgreSQL, Redis, Daphne, Celery workers and Chromium.
+
+Tests run in the full-stack configuration (scripts/test.sh sets DATABASE_URL
+and REDIS_URL). Processes started here point at pytest-django's test database,
+so tests that talk to them use `transactional_db` (their data must be committed).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+# Sync Playwright runs an event loop in the test thread; Django would then refuse ORM calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except Exception as exc:  # not up yet
+            last = exc
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout}s: {last}")
+
+
+@dataclass
+class Proc:
+    """A child process started by a fixture, with its log file."""
+
+    proc: subprocess.Popen
+    log: Path
+    port: int | None = None
+    env: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@pytest.fixture(scope="session")
+def service_env(django_db_setup, django_db_blocker) -> dict:
+    """Environment for child processes: the test database, the test Redis, test secrets."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    if db["ENGINE"].endswith("postgresql"):
+        user = db.get("USER") or "postgres"
+        host = db.get("HOST") or "127.0.0.1"
+        port = db.get("PORT") or 5432
+        env["DATABASE_URL"] = f"postgres://{user}@{host}:{port}/{db['NAME']}"
+    env.update(
+        {
+            "DEBUG": "false",
+            "HTTPS": "false",
+            "CONN_MAX_AGE": "0",
+            "RUN_EMBEDDED_SCHEDULER": "false",
+            "PYTHONUNBUFFERED": "1",
+            "DJANGO_SETTINGS_MODULE": "wedsync_ops.settings",
+        }
+    )
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_redis(django_db_setup) -> None:
+    """Start the session from an empty test Redis database (never flushed mid-session:
+    Celery keeps its queue bindings there)."""
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+def _spawn(args: list[str], env: dict, name: str) -> tuple[subprocess.Popen, Path]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / f"{name}-{os.getpid()}-{time.monotonic_ns()}.log"
+    handle = log.open("wb")
+    proc = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    return proc, log
+
+
+@pytest.fixture(scope="session")
+def start_daphne(service_env) -> Iterator[Callable[..., Proc]]:
+    """Factory: start a Daphne process on a free port; all are stopped at session end."""
+    started: list[Proc] = []
+
+    def start(extra_env: dict | None = None, port: int | None = None) -> Proc:
+        port = port or free_port()
+        env = {**service_env, **(extra_env or {})}
+        args = [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "wedsync_ops.asgi:application",
+        ]
+        proc, log = _spawn(args, env, f"daphne-{port}")
+        server = Proc(proc=proc, log=log, port=port, env=env)
+        started.append(server)
+        try:
+            wait_for_http(f"{server.url}/healthz", proc=proc)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n--- daphne log ---\n{server.output()[-4000:]}") from exc
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def daphne(start_daphne) -> Proc:
+    """One shared Daphne process for the session (tests using it need transactional_db)."""
+    return start_daphne()
+
+
+@pytest.fixture(scope="session")
+def start_celery_worker(service_env) -> Iterator[Callable[..., Proc]]:
+    """Factory: start a real Celery worker; waits until it answers a task."""
+    started: list[Proc] = []
+
+    def start(extra_env: dict | None = None, name: str | None = None, concurrency: int = 2) -> Proc:
+        env = {**service_env, **(extra_env or {})}
+        hostname = name or f"test-{len(started)}-{os.getpid()}@%h"
+        args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "wedsync_ops",
+            "worker",
+            "-l",
+            "info",
+            "-c",
+            str(concurrency),
+            "-n",
+            hostname,
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        proc, log = _spawn(args, env, "celery")
+        worker = Proc(proc=proc, log=log, env=env)
+        started.append(worker)
+        from wedsync_ops.celery import ping
+
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited early:\n{worker.output()[-4000:]}")
+            try:
+                if ping.delay("ready").get(timeout=3) == "ready":
+                    break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"celery worker not ready:\n{worker.output()[-4000:]}"
+                    ) from None
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(start_celery_worker) -> Proc:
+    return start_celery_worker()
+
+
+# --- users ---------------------------------------------------------------------
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., object]:
+    from django.contrib.auth.models import Group, User
+
+    def make(username: str, role: str | None = "operator"):
+        user = User.objects.create_user(
+            username=username, password=PASSWORD, email=f"{username}@example.com"
+        )
+        if role == "admin":
+            user.groups.add(Group.objects.get_or_create(name="admins")[0])
+            user.is_staff = True
+            user.save()
+        elif role == "operator":
+            user.groups.add(Group.objects.get_or_create(name="operators")[0])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin_user_(make_user):
+    return make_user("alice-admin", "admin")
+
+
+@pytest.fixture
+def operator_user(make_user):
+    return make_user("oscar-operator", "operator")
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def admin_api(api_client, admin_user_):
+    api_client.force_authenticate(admin_user_)
+    return api_client
+
+
+@pytest.fixture
+def operator_api(operator_user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(operator_user)
+    return client
+
+
+# --- browser -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: run scripts/ensure_chromium.sh")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def login(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

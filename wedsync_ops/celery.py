@@ -1,0 +1,29 @@
+"""The Celery app: tasks are discovered in each app's tasks.py."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wedsync_ops.settings")
+
+app = Celery("wedsync_ops")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.task(name="wedsync_ops.ping")
+def ping(value: str = "pong") -> str:
+    """Round trip used by readiness checks and the worker test."""
+    return value
+
+
+@app.on_after_finalize.connect
+def _register_periodic_jobs(sender: Celery, **_: object) -> None:
+    from wedsync_ops.periodic import jobs
+
+    for job in jobs():
+        sender.add_periodic_task(
+            job.every_seconds, sender.signature(job.task, kwargs=job.kwargs), name=job.name
+        )
