@@ -324,3 +324,51 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --- private services (for tests that kill them) --------------------------------
+
+
+@pytest.fixture
+def start_redis(tmp_path) -> Iterator[Callable[..., Proc]]:
+    """Factory: a private redis-server on a free port (kill it without hurting others).
+
+    `restart(server)` brings one back on the same port after a kill."""
+    started: list[Proc] = []
+
+    def start(port: int | None = None) -> Proc:
+        port = port or free_port()
+        args = [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ]
+        proc, log = _spawn(args, dict(os.environ), f"redis-{port}")
+        server = Proc(proc=proc, log=log, port=port)
+        started.append(server)
+        import redis
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis(port=port, socket_connect_timeout=0.2).ping()
+                break
+            except Exception:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(
+                        f"redis on {port} did not start:\n{server.output()}"
+                    ) from None
+                time.sleep(0.05)
+        return server
+
+    yield start
+    for server in started:
+        server.stop(signal.SIGKILL)

@@ -30,6 +30,8 @@ if env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
 DATABASE_URL = env.str("DATABASE_URL", default="")
 REDIS_URL = env.str("REDIS_URL", default="")
 FULL_STACK = bool(DATABASE_URL and REDIS_URL)
+# Namespace for every Redis key and pub/sub channel of ours (pub/sub ignores the DB number).
+REDIS_PREFIX = env.str("REDIS_PREFIX", default="wso")
 EMBEDDED = not FULL_STACK
 
 # The demo on a laptop runs with DEBUG on; the full stack defaults to production.
@@ -81,6 +83,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.weddings",
     "apps.monitoring",
+    "apps.alerts",
     "apps.dashboards",
     "apps.realtime",
     "apps.caching",
@@ -156,7 +159,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX + ":asgi"},
         }
     }
     CELERY_BROKER_URL = REDIS_URL

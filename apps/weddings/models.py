@@ -140,6 +140,8 @@ class Venue(models.Model):
     compression = models.BooleanField(null=True, blank=True)
     replay_buffer = models.PositiveIntegerField(null=True, blank=True)
     reconnect_backoff_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Set by an emergency (venue network failure): the gateway applies the degraded profile.
+    degraded = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]

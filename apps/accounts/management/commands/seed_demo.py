@@ -13,7 +13,16 @@ from django.db import transaction
 
 from apps.accounts.seeding import SeedContext, load_previous
 
-ORDER = ["accounts", "weddings", "monitoring", "dashboards", "realtime", "caching", "scaling"]
+ORDER = [
+    "accounts",
+    "weddings",
+    "monitoring",
+    "alerts",
+    "scaling",
+    "dashboards",
+    "realtime",
+    "caching",
+]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,7 @@
+"""REST API routes of the alerts app, mounted under /api/v1/."""
+
+from rest_framework.routers import DefaultRouter
+
+router = DefaultRouter(trailing_slash=True)
+
+urlpatterns = [*router.urls]

@@ -1,0 +1,4 @@
+"""Pages of the alerts app."""
+
+app_name = "alerts"
+urlpatterns: list = []
