@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from apps.accounts.logout import CLOSE_LOGGED_OUT, user_group
 from apps.accounts.roles import is_operator
 from apps.dashboards.push import OPS_GROUP
 
@@ -21,6 +22,9 @@ class OpsConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.channel_layer.group_add(OPS_GROUP, self.channel_name)
+        # Logout closes this socket (apps.accounts.logout).
+        self.user_group = user_group(user.pk)
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
         await self.send(
             text_data=orjson.dumps({"op": "hello", "user": user.get_username()}).decode()
@@ -28,6 +32,8 @@ class OpsConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(OPS_GROUP, self.channel_name)
+        if getattr(self, "user_group", None):
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -45,6 +51,9 @@ class OpsConsumer(AsyncWebsocketConsumer):
 
     async def ops_event(self, message: dict) -> None:
         await self.send(text_data=orjson.dumps(message["event"]).decode())
+
+    async def ops_logout(self, message: dict) -> None:
+        await self.close(code=CLOSE_LOGGED_OUT)
 
     async def _error(self, code: str, text: str) -> None:
         await self.send(
