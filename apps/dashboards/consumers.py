@@ -8,11 +8,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from apps.accounts.logout import CLOSE_LOGGED_OUT, user_group
 from apps.accounts.roles import is_operator
 from apps.dashboards.push import OPS_GROUP
+from wedsync_ops.websocket import QuietWhenDropped
 
 CLOSE_FORBIDDEN = 4403
 
 
-class OpsConsumer(AsyncWebsocketConsumer):
+class OpsConsumer(QuietWhenDropped, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         from channels.db import database_sync_to_async
 
