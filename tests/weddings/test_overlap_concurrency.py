@@ -40,7 +40,7 @@ def test_two_concurrent_bookings_of_one_venue_one_wins(daphne, make_user, make_v
         barrier = threading.Barrier(2)
         out: list[tuple[int, dict]] = []
 
-        def book(couple: str, start: str, end: str, venue_id: int = venue.pk) -> None:
+        def book(couple, start, end, venue_id=venue.pk, barrier=barrier, out=out) -> None:
             body = {
                 "date": "2027-06-12",
                 "ceremony_time": start,
