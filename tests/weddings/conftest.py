@@ -75,3 +75,29 @@ def make_supplier(db):
         return Supplier.objects.create(name=name or f"Supplier {next(_seq)}", **fields)
 
     return make
+
+
+@pytest.fixture
+def live_wedding(make_venue, make_wedding):
+    """A wedding live right now: ceremony 30 minutes ago at a venue on UTC."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now().astimezone(timezone.get_fixed_timezone(0))
+    start = (now - timedelta(minutes=30)).replace(second=0, microsecond=0)
+    return make_wedding(
+        venue=make_venue("church", tz="UTC", name="St Live"),
+        day=start.date(),
+        start=start.time(),
+        end=(start + timedelta(hours=3)).time(),
+        couple_name="Live Couple",
+    )
+
+
+@pytest.fixture
+def superadmin(make_user):
+    user = make_user("sam-super", "admin")
+    user.is_superuser = True
+    user.save()
+    return user
