@@ -88,7 +88,15 @@ class SupplierForm(FreezeFormMixin, forms.ModelForm):
 
     class Meta:
         model = models.Supplier
-        fields = "__all__"
+        fields = [
+            "name",
+            "kind",
+            "contact_email",
+            "max_connections",
+            "max_messages_per_second",
+            "max_channels_per_connection",
+            "is_active",
+        ]
 
     def risky_changes(self, data: dict) -> list[str]:
         old = models.Supplier.objects.get(pk=self.instance.pk)
@@ -160,7 +168,16 @@ class WeddingForm(FreezeFormMixin, forms.ModelForm):
 
     class Meta:
         model = models.Wedding
-        exclude = ["suppliers"]
+        # Suppliers are edited in the inline (WeddingSupplierInline).
+        fields = [
+            "date",
+            "ceremony_time",
+            "reception_end_time",
+            "venue",
+            "couple_name",
+            "expected_guests",
+            "status",
+        ]
 
     def risky_changes(self, data: dict) -> list[str]:
         if data.get("status") != models.Wedding.Status.CANCELLED:
