@@ -167,7 +167,7 @@ def parse_json(body: bytes) -> list:
 
 
 def parse_prometheus_text(text: str, now: float | None = None) -> list[dict]:
-    """Prometheus text exposition to sample dicts (timestamps in the text are milliseconds)."""
+    """Prometheus text exposition to sample dicts (the parser turns ms timestamps to seconds)."""
     from prometheus_client.parser import text_string_to_metric_families
 
     samples: list[dict] = []
