@@ -52,15 +52,17 @@ def world(make_user) -> World:
     region, _ = Region.objects.get_or_create(
         code="proof-uk", defaults={"name": "Proof UK", "timezone": "Europe/London"}
     )
-    venue = Venue.objects.create(
-        name="St Proof's", venue_type="church", region=region, timezone="Europe/London"
-    )
+    venues = [
+        Venue.objects.create(name=name, venue_type=kind, region=region, timezone="Europe/London")
+        for name, kind in (("St Proof's", "church"), ("Proof Gardens", "garden"))
+    ]
     supplier_a = Supplier.objects.create(name="Alpha Photo", kind="photographer")
     supplier_b = Supplier.objects.create(name="Beta Catering", kind="caterer")
     token_a, token_b = supplier_a.issue_token(), supplier_b.issue_token()
     now = datetime.now(UTC)
     weddings = []
-    for supplier, couple in ((supplier_a, "Ada & Alan"), (supplier_b, "Bea & Bob")):
+    pairs = ((supplier_a, "Ada & Alan", venues[0]), (supplier_b, "Bea & Bob", venues[1]))
+    for supplier, couple, venue in pairs:
         wedding = Wedding.objects.create(
             date=now.date(),
             ceremony_time=(now - timedelta(minutes=30)).time().replace(microsecond=0),
