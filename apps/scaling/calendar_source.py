@@ -92,11 +92,11 @@ def any_wedding_live(at: datetime | None = None) -> bool:
 
 
 def region_weights() -> dict[int, float]:
-    """Share of the load each region carries: proportional to its venues."""
+    """Share of the load each region carries: proportional to its venues (equal if none)."""
     counts = dict(Region.objects.annotate(n=Count("venues")).values_list("id", "n"))
     total = sum(counts.values())
     if not total:
-        return {}
+        return {rid: 1 / len(counts) for rid in counts}
     return {rid: n / total for rid, n in counts.items() if n}
 
 
