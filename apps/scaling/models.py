@@ -121,9 +121,9 @@ class PoolState(models.Model):
 
     pool = models.CharField(max_length=10, choices=Pool.choices, unique=True)
     current_units = models.PositiveIntegerField()
-    # Since when the load-based need has stayed below current, and its peak meanwhile.
+    # Since when the need has stayed below current, and the needs seen in the window.
     low_since = models.DateTimeField(null=True, blank=True)
-    low_peak_units = models.PositiveIntegerField(null=True, blank=True)
+    recent_needs = models.JSONField(default=list, blank=True)  # [[unix ts, units], ...]
     last_change_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -55,7 +55,8 @@ class PoolSnapshot:
 
     current_units: int
     low_since: datetime | None = None
-    low_peak_units: int | None = None
+    # Units needed at each recent decision while below current: (time, units), in the window.
+    recent_needs: tuple[tuple[datetime, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,12 @@ def decide(config: PolicyConfig, state: PoolSnapshot, inputs: PolicyInputs) -> P
         return result(current, "steady", f"{current} units fit the load", PoolSnapshot(current))
 
     low_since = state.low_since or inputs.now
-    low_peak = max(state.low_peak_units or 0, floor_units)
-    waiting = replace(state, low_since=low_since, low_peak_units=low_peak)
+    horizon = inputs.now - config.stabilisation
+    recent = tuple((t, u) for t, u in state.recent_needs if t >= horizon) + (
+        (inputs.now, floor_units),
+    )
+    window_peak = max(u for _, u in recent)
+    waiting = replace(state, low_since=low_since, recent_needs=recent)
     if inputs.wedding_live:
         return result(
             current,
@@ -160,17 +165,14 @@ def decide(config: PolicyConfig, state: PoolSnapshot, inputs: PolicyInputs) -> P
         return result(
             current,
             "hold_stabilising",
-            f"{low_peak} units would do; stabilising {int(left.total_seconds())} s more",
+            f"{window_peak} units would do; stabilising {int(left.total_seconds())} s more",
             waiting,
         )
-    if low_peak >= current:
-        return result(
-            current, "steady", f"{current} units fit the window's peak", PoolSnapshot(current)
-        )
+    # Like the HPA: the highest need within the window, so a dip does not trigger a drop.
     return result(
-        low_peak,
+        window_peak,
         "scale_down",
-        f"load needed at most {low_peak} units for {_minutes(config.stabilisation)} min",
+        f"load needed at most {window_peak} units for {_minutes(config.stabilisation)} min",
         PoolSnapshot(current),
     )
 

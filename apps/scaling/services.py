@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -63,7 +63,10 @@ def forecast_peak(policy: ScalingPolicy, now: datetime) -> tuple[float, dict]:
 
 
 def _snapshot(state: PoolState) -> PoolSnapshot:
-    return PoolSnapshot(state.current_units, state.low_since, state.low_peak_units)
+    recent = tuple(
+        (datetime.fromtimestamp(ts, UTC), int(units)) for ts, units in state.recent_needs or []
+    )
+    return PoolSnapshot(state.current_units, state.low_since, recent)
 
 
 def locked_state(policy: ScalingPolicy) -> PoolState:
@@ -126,8 +129,8 @@ def decide_pool(
             # Bookkeeping for scale-down moves on in shadow mode too; units change only
             # once an actuation succeeds (see actuate()).
             state.low_since = result.state.low_since
-            state.low_peak_units = result.state.low_peak_units
-            state.save(update_fields=["low_since", "low_peak_units", "updated_at"])
+            state.recent_needs = [[t.timestamp(), u] for t, u in result.state.recent_needs]
+            state.save(update_fields=["low_since", "recent_needs", "updated_at"])
     except IntegrityError:
         return None  # another worker decided this tick
     return decision

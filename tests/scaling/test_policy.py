@@ -130,3 +130,14 @@ def test_bad_configuration_is_rejected(kwargs, message):
     base = {"capacity_per_unit": 100, "min_units": 2, "max_units": 20, "emergency_units": 20}
     with pytest.raises(PolicyConfigError, match=message):
         PolicyConfig(**{**base, **kwargs})
+
+
+def test_needs_older_than_the_window_drop_out_of_the_scale_down_target():
+    r = run(PoolSnapshot(12), T0, load=700)  # needs 10, below 12: window starts
+    r = run(r.state, T0 + timedelta(minutes=5), load=300)
+    r = run(r.state, T0 + timedelta(minutes=10), load=300)
+    assert (r.rule, r.desired_units) == ("scale_down", 10)  # the 700 is still in the window
+    r = run(PoolSnapshot(12), T0, load=700)
+    r = run(r.state, T0 + timedelta(minutes=5), load=300)
+    r = run(r.state, T0 + timedelta(minutes=16), load=300)
+    assert (r.rule, r.desired_units) == ("scale_down", 4)  # only the last 10 minutes count
