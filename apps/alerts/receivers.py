@@ -22,7 +22,7 @@ def connect() -> bool:
     try:
         from apps.monitoring.signals import samples_ingested
     except ImportError:
-        log.info("apps.monitoring.signals not present: alerts evaluate on the periodic pass only")
+        log.debug("apps.monitoring.signals not present: alerts evaluate on the periodic pass only")
         return False
     samples_ingested.connect(on_samples_ingested, dispatch_uid="alerts.on_samples_ingested")
     return True
