@@ -260,9 +260,7 @@ class MaintenanceWindowSerializer(serializers.ModelSerializer):
 
 
 class NotificationChannelSerializer(serializers.ModelSerializer):
-    channel_kind = serializers.ChoiceField(
-        source="kind", choices=NotificationChannel.Kind.choices
-    )
+    channel_kind = serializers.ChoiceField(source="kind", choices=NotificationChannel.Kind.choices)
     secret = serializers.CharField(write_only=True, required=False, allow_blank=True)
     has_secret = serializers.SerializerMethodField()
 
