@@ -52,7 +52,11 @@ class Receiver:
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append(
-                    {"headers": dict(self.headers), "body": body, "json": json.loads(body)}
+                    {
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "body": body,
+                        "json": json.loads(body),
+                    }
                 )
                 failing = len(receiver.requests) <= receiver.fail_first
                 self.send_response(503 if failing else 200)
