@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.accounts.permissions import OperatorAction, StaffReadAdminWrite
-from apps.alerts import emergencies, escalation, freeze, serializers
+from apps.alerts import emergencies, escalation, serializers
 from apps.alerts.models import (
     Alert,
     AlertRule,
@@ -24,14 +24,15 @@ from apps.alerts.models import (
     Silence,
 )
 from apps.alerts.suppression import Suppressions
+from apps.weddings.freeze import FreezeError, check_freeze
 
 OVERRIDE = OpenApiParameter(
     "override_reason", str, description="Admins only: proceed despite the wedding-day freeze."
 )
 
 
-def _frozen_response(exc: Exception) -> Response:
-    return Response({"detail": str(exc), "code": "change_freeze"}, status=status.HTTP_409_CONFLICT)
+def _frozen_response(exc: FreezeError) -> Response:
+    return Response(exc.payload(), status=status.HTTP_409_CONFLICT)
 
 
 def _override_reason(request) -> str:
@@ -54,22 +55,22 @@ class AlertRuleViewSet(viewsets.ModelViewSet):
         rule = self.get_object()
         if rule.enabled and str(request.data.get("enabled", "")).lower() in ("false", "0"):
             try:
-                freeze.check(
+                check_freeze(
                     "alert_rule.disable",
                     user=request.user,
                     override_reason=_override_reason(request),
                 )
-            except freeze.Frozen as exc:
+            except FreezeError as exc:
                 return _frozen_response(exc)
         return super().update(request, *args, **kwargs)
 
     @extend_schema(parameters=[OVERRIDE])
     def destroy(self, request, *args, **kwargs):
         try:
-            freeze.check(
+            check_freeze(
                 "alert_rule.delete", user=request.user, override_reason=_override_reason(request)
             )
-        except freeze.Frozen as exc:
+        except FreezeError as exc:
             return _frozen_response(exc)
         return super().destroy(request, *args, **kwargs)
 

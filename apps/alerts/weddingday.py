@@ -10,10 +10,11 @@ is live.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.utils import timezone
+
+from apps.weddings.live import live_weddings
 
 
 @dataclass(frozen=True)
@@ -36,23 +37,9 @@ class LiveContext:
         return self.any_live
 
 
-def _live_queryset(at: datetime):
-    try:
-        from apps.weddings.live import live_weddings
-    except ImportError:  # the calendar's live module not merged yet: same rule, inline
-        from apps.weddings.models import Wedding
-
-        lead = timedelta(minutes=settings.WEDSYNC["LIVE_LEAD_MINUTES"])
-        tail = timedelta(minutes=settings.WEDSYNC["LIVE_TAIL_MINUTES"])
-        return Wedding.objects.filter(starts_at__lte=at + lead, ends_at__gte=at - tail).exclude(
-            status="cancelled"
-        )
-    return live_weddings(at=at)
-
-
 def live_context(at: datetime | None = None) -> LiveContext:
     at = at or timezone.now()
-    rows = list(_live_queryset(at).values_list("pk", "venue_id", "venue__region__code"))
+    rows = list(live_weddings(at).values_list("pk", "venue_id", "venue__region__code"))
     return LiveContext(
         wedding_ids=frozenset(str(r[0]) for r in rows),
         venue_ids=frozenset(str(r[1]) for r in rows),
