@@ -473,15 +473,16 @@ class TwoTierCache:
         self.l1.put(key, value, size, expires, tags, pinned)
 
     def _expiry(self, key: str, ttl: float | None, tags: tuple, now: float) -> tuple[float, bool]:
-        """(expiry time, pinned). Hot keys live longer: the base TTL times one plus the
-        key's recent frequency (0-15), capped; a live wedding's keys until it ends."""
+        """(expiry time, pinned). Hot keys live longer: the base TTL times the
+        key's recent frequency (the sketch's 1-15, this access included), capped;
+        a live wedding's keys until it ends."""
         if self.pin_resolver is not None and tags:
             pin_until = self.pin_resolver(tags)
             if pin_until is not None and pin_until > now:
                 return pin_until, True
         base = self.config.default_ttl if ttl is None else float(ttl)
         cap = max(self.config.ttl_cap, base)
-        return now + min(base * (1 + self.l1.frequency(key)), cap), False
+        return now + min(base * max(self.l1.frequency(key), 1), cap), False
 
     def _decode_l2(self, key: str, blob: bytes):
         """(tags, value, size) of a stored value, or _MISSING when it cannot be read."""
