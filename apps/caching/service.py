@@ -660,8 +660,9 @@ def aggregate_stats() -> dict:
         out = local.stats()
         out["source"] = f"this process only: Redis unavailable ({type(exc).__name__})"
         return out
-    if not any(s.get("process") == local.process_id for s in snaps):
-        snaps.append(local.snapshot())
+    # This process's figures fresh, not as last published.
+    snaps = [s for s in snaps if s.get("process") != local.process_id]
+    snaps.append(local.snapshot())
     out = summarize(snaps)
     out["tiers"]["l2"]["bytes"] = used
     out["source"] = f"{len(snaps)} processes through Redis"
