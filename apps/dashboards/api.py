@@ -40,7 +40,7 @@ class DashboardViewSet(viewsets.ModelViewSet):
     ordering_fields = ["name", "updated_at"]
 
     def get_queryset(self):
-        qs = services.visible_dashboards(self.request.user).select_related("owner")
+        qs = services.visible_dashboards(self.request.user).select_related("owner").order_by("name")
         if self.action == "list":
             return qs.annotate(n=Count("widgets"))
         return qs.prefetch_related("widgets")
