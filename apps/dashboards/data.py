@@ -72,6 +72,7 @@ def widget_payload(widget: Widget, start: float, end: float, downsample: bool = 
             unit=widget.unit,
             uirevision=f"w{widget.pk}",
             max_points=figures.MAX_POINTS if downsample else None,
+            stack=bool(widget.options.get("stack")),
         )
         return {**base, "figure": figure}
     if widget.kind == WidgetKind.METRIC:

@@ -121,6 +121,7 @@ def chart_figure(
     unit: str = "",
     uirevision: str = "",
     max_points: int | None = MAX_POINTS,
+    stack: bool = False,
 ) -> dict:
     """A Plotly figure (as a dict) with one line per series; x in epoch ms."""
     traces = []
@@ -130,6 +131,7 @@ def chart_figure(
             pts = series["points"]
             if max_points:
                 pts = downsample(pts, max_points)
+            trace_extra = {"stackgroup": "one"} if stack else {}
             traces.append(
                 {
                     "type": "scatter",
@@ -137,8 +139,12 @@ def chart_figure(
                     "name": trace_name(series, query, many_queries),
                     "x": [round(t * 1000) for t, _ in pts],
                     "y": [_clean(v) for _, v in pts],
-                    "line": {"width": 2, "color": PALETTE[len(traces) % len(PALETTE)]},
+                    "line": {
+                        "width": 1 if stack else 2,
+                        "color": PALETTE[len(traces) % len(PALETTE)],
+                    },
                     "meta": {"key": series_key(series["name"], series.get("labels")), "q": qi},
+                    **trace_extra,
                     "hovertemplate": "%{y:.4~g}"
                     + (f" {unit}" if unit else "")
                     + "<extra>%{fullData.name}</extra>",

@@ -12,7 +12,7 @@ from typing import Any
 from apps.dashboards.models import GRID_COLUMNS, MAX_HEIGHT, RANGE_SECONDS, WidgetKind
 
 EXPORT_FORMAT = "wedsync-dashboard/1"
-AGGS = ("avg", "min", "max", "sum", "last", "count", "p95", "rate")
+AGGS = ("avg", "min", "max", "sum", "last", "count", "p95")  # as apps.monitoring.query
 DIRECTIONS = ("above", "below")
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$")
 SLUG = re.compile(r"^[-a-z0-9_]{1,80}$")

@@ -17,7 +17,12 @@ def test_import_export_round_trip(operator_api, sample_doc):
     assert r.json()["slug"] == "gateway-on-call"
     exported = operator_api.get("/api/v1/dashboards/gateway-on-call/export/").json()
     assert exported["format"] == "wedsync-dashboard/1"
-    assert [w["title"] for w in exported["widgets"]] == ["Connections", "Latency", "Alerts", "Status"]
+    assert [w["title"] for w in exported["widgets"]] == [
+        "Connections",
+        "Latency",
+        "Alerts",
+        "Status",
+    ]
     assert exported["widgets"][1]["thresholds"] == {"warn": 150, "crit": 300, "direction": "above"}
     assert exported["tags"] == ["gateway", "oncall"]
     # Importing the same document again never overwrites: it gets a fresh slug.
@@ -67,7 +72,9 @@ def test_widget_crud_and_validation(operator_api, sample_doc):
     widget = r.json()
     assert widget["position"] == 4 and widget["queries"][0]["agg"] == "avg"
     r = operator_api.patch(
-        f"/api/v1/dashboard-widgets/{widget['id']}/", {"width": 8, "title": "Cache hits"}, format="json"
+        f"/api/v1/dashboard-widgets/{widget['id']}/",
+        {"width": 8, "title": "Cache hits"},
+        format="json",
     )
     assert r.status_code == 200 and r.json()["width"] == 8
     assert r.json()["queries"][0]["matchers"] == {"tier": "total"}  # untouched by PATCH
@@ -75,11 +82,16 @@ def test_widget_crud_and_validation(operator_api, sample_doc):
         f"/api/v1/dashboard-widgets/{widget['id']}/", {"queries": []}, format="json"
     )
     assert bad.status_code == 400 and "queries" in bad.json()
-    ids = [w["id"] for w in operator_api.get("/api/v1/dashboards/gateway-on-call/").json()["widgets"]]
+    ids = [
+        w["id"] for w in operator_api.get("/api/v1/dashboards/gateway-on-call/").json()["widgets"]
+    ]
     order = [ids[-1], *ids[:-1]]
-    assert operator_api.post(
-        "/api/v1/dashboards/gateway-on-call/reorder/", {"order": order}, format="json"
-    ).status_code == 204
+    assert (
+        operator_api.post(
+            "/api/v1/dashboards/gateway-on-call/reorder/", {"order": order}, format="json"
+        ).status_code
+        == 204
+    )
     after = operator_api.get("/api/v1/dashboards/gateway-on-call/").json()["widgets"]
     assert [w["id"] for w in after] == order
     bad_order = operator_api.post(
@@ -112,7 +124,9 @@ def test_create_dashboard_gets_unique_slug(operator_api):
     r2 = operator_api.post("/api/v1/dashboards/", {"name": "Saturday"}, format="json")
     r3 = operator_api.post("/api/v1/dashboards/", {"name": "Saturday"}, format="json")
     assert (r2.json()["slug"], r3.json()["slug"]) == ("saturday", "saturday-2")
-    bad = operator_api.post("/api/v1/dashboards/", {"name": "", "default_range": "9m"}, format="json")
+    bad = operator_api.post(
+        "/api/v1/dashboards/", {"name": "", "default_range": "9m"}, format="json"
+    )
     assert bad.status_code == 400 and {"name", "default_range"} <= set(bad.json())
 
 

@@ -32,9 +32,7 @@ def test_subscribe_receives_only_subscribed_metrics_in_sequence(daphne, operator
     headers = {"Cookie": session_cookie(operator_user), "Origin": daphne.url}
 
     async def scenario():
-        async with websockets.connect(
-            f"{daphne.ws_url}/ws/ops/", additional_headers=headers
-        ) as ws:
+        async with websockets.connect(f"{daphne.ws_url}/ws/ops/", additional_headers=headers) as ws:
             assert (await recv_op(ws, "hello"))["user"] == "oscar-operator"
             await ws.send(json.dumps({"op": "subscribe", "series": ["test_live_a"]}))
             sub = await recv_op(ws, "subscribed")
@@ -60,8 +58,12 @@ def test_subscribe_receives_only_subscribed_metrics_in_sequence(daphne, operator
             assert (frame["name"], frame["samples"][0][2]) == ("test_live_b", 7.0)
 
             # A sequence gap is visible to the page: numbers are shared across processes.
-            before = (await asyncio.to_thread(live.current_seqs, [live.stream_for("test_live_b")]))[0]
-            await asyncio.to_thread(live.next_seqs, [live.stream_for("test_live_b")])  # a lost frame
+            before = (await asyncio.to_thread(live.current_seqs, [live.stream_for("test_live_b")]))[
+                0
+            ]
+            await asyncio.to_thread(
+                live.next_seqs, [live.stream_for("test_live_b")]
+            )  # a lost frame
             await asyncio.to_thread(live.push_samples, [("test_live_b", {}, 4.0, 8.0)])
             frame = await recv_op(ws, "samples")
             assert frame["seq"] == before + 2
@@ -73,9 +75,7 @@ def test_bad_frames_get_errors_and_the_socket_survives(daphne, operator_user):
     headers = {"Cookie": session_cookie(operator_user), "Origin": daphne.url}
 
     async def scenario():
-        async with websockets.connect(
-            f"{daphne.ws_url}/ws/ops/", additional_headers=headers
-        ) as ws:
+        async with websockets.connect(f"{daphne.ws_url}/ws/ops/", additional_headers=headers) as ws:
             await recv_op(ws, "hello")
             for bad, code in [
                 ("{nope", "bad_json"),
