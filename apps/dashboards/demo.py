@@ -29,7 +29,7 @@ def seed(ctx: SeedContext) -> None:
     if start >= now:
         return  # samples already run up to now (idempotent re-run)
     rows = sample_rows(start, now, STEP_SECONDS)
-    total = int((now - start) / STEP_SECONDS) * 24
+    total = int((now - start) / STEP_SECONDS) * 21  # samples per tick
     batches = iter(lambda: list(itertools.islice(rows, BATCH)), [])
     for batch in ctx.progress(batches, "dashboards: demo samples", total=total // BATCH + 1):
         ingest(batch, now=now)

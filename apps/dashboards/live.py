@@ -8,12 +8,14 @@ that misses a frame (a Redis blip, a full channel) sees the gap and reloads over
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -118,10 +120,21 @@ def push_samples(samples: list[tuple]) -> int:
             sent += 1
 
     try:
-        async_to_sync(send_all)()
+        _run(send_all)
     except Exception:
         log.warning("ops sample push failed", exc_info=True)
     return sent
+
+
+def _run(coro_fn) -> None:
+    """async_to_sync, also from a thread that already runs an event loop (then off-thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(coro_fn)()
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(async_to_sync(coro_fn)).result(timeout=10)
 
 
 def on_samples_ingested(sender=None, samples=None, **kwargs) -> None:

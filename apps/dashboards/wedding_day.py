@@ -25,9 +25,11 @@ WIDGETS: list[dict] = [
     {"kind": "metric", "title": "Delivery latency p95", "width": 3, "height": 2, "unit": "ms",
      "queries": [_q("wedsync_gateway_latency_ms", "last", quantile="p95")],
      "thresholds": _t(150, 300)},
-    {"kind": "metric", "title": "Error rate", "width": 3, "height": 2, "unit": "ratio",
+    {"kind": "metric", "title": "Error rate", "width": 3, "height": 2, "unit": "%",
+     "options": {"scale": 100},
      "queries": [_q("wedsync_gateway_error_rate", "last")], "thresholds": _t(0.01, 0.05)},
-    {"kind": "metric", "title": "Cache hit ratio", "width": 3, "height": 2, "unit": "ratio",
+    {"kind": "metric", "title": "Cache hit ratio", "width": 3, "height": 2, "unit": "%",
+     "options": {"scale": 100},
      "queries": [_q("wedsync_cache_hit_ratio", "last", tier="total")],
      "thresholds": _t(0.8, 0.6, "below")},
     # Row 2: who is getting married right now, and how fast their updates arrive.

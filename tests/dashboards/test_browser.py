@@ -17,11 +17,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def wedding_day(admin_user_, operator_user):
     """The seeded Wedding Day dashboard with an hour of samples, and an admin API token."""
-    from apps.monitoring.ingest import ingest
     from rest_framework.authtoken.models import Token
 
     from apps.dashboards.demo_samples import sample_rows
     from apps.dashboards.wedding_day import ensure_wedding_day
+    from apps.monitoring.ingest import ingest
 
     dashboard, _ = ensure_wedding_day()
     now = time.time()
@@ -165,7 +165,7 @@ def test_edit_widget_then_reload(daphne, page, wedding_day):
     page.fill("#wf-crit", "0.5")
     page.select_option("#wf-direction", "below")
     page.click("#wf-save")
-    page.wait_for_selector("#widget-dialog:not([open])")
+    page.wait_for_selector("#widget-dialog", state="hidden")
     page.locator(f"section[data-widget='{wid}'] .tile-title", has_text="L1 cache hits").wait_for()
     # Wider, then moved one place earlier.
     with page.expect_response(lambda r: f"/dashboard-widgets/{wid}/" in r.url):
@@ -184,7 +184,7 @@ def test_edit_widget_then_reload(daphne, page, wedding_day):
     page.reload()
     page.wait_for_selector("#conn[data-state=live]")
     edited = page.locator(f"section[data-widget='{wid}']")
-    assert edited.locator(".tile-title").inner_text() == "L1 cache hits"
+    assert edited.locator(".tile-title").text_content() == "L1 cache hits"
     assert edited.evaluate("e => e.style.getPropertyValue('--w')").strip() == "4"
     order = page.eval_on_selector_all("section.tile", "els => els.map(e => e.dataset.widget)")
     assert order.index(wid) == 1

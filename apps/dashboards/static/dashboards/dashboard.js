@@ -179,7 +179,8 @@
     var keys = Object.keys(w.parts);
     var value = reduce(keys.map(function (k) { return w.parts[k].value; }), w.reduce);
     var s = thresholdState(value, w.spec.thresholds);
-    w.metric.valueEl.textContent = fmt(value);
+    var scale = (w.spec.options && w.spec.options.scale) || 1;
+    w.metric.valueEl.textContent = fmt(value === null ? null : value * scale);
     w.metric.valueEl.setAttribute("data-value", value === null ? "" : String(value));
     w.metric.valueEl.className = "metric-value v-" + s;
     w.metric.badgeBox.innerHTML = "";
@@ -282,8 +283,16 @@
   }
   function isActive(a) { return a.state === "firing" || a.state === "pending"; }
 
+  function isEmergency(w) { return w.spec.options && w.spec.options.section === "emergency"; }
+
   function loadAlerts() {
-    var alertTiles = Object.keys(state.widgets).filter(function (id) { return state.widgets[id].spec.kind === "alert"; });
+    Object.keys(state.widgets).forEach(function (id) {
+      var w = state.widgets[id];
+      if (w.spec.kind === "alert" && isEmergency(w) && !w.rendered) { renderEmergency(w); w.rendered = true; }
+    });
+    var alertTiles = Object.keys(state.widgets).filter(function (id) {
+      return state.widgets[id].spec.kind === "alert" && !isEmergency(state.widgets[id]);
+    });
     if (!alertTiles.length) return Promise.resolve();
     return Promise.all([
       api("/api/v1/alerts/?state=firing&page_size=200"),
@@ -295,9 +304,10 @@
     }).catch(function (err) {
       alertTiles.forEach(function (id) {
         var w = state.widgets[id];
-        if (w.spec.options && w.spec.options.section === "emergency") return;
         w.body.innerHTML = "";
-        w.body.appendChild(el("p", { class: "tile-error", text: "Alerts unavailable: " + errorText(err) }));
+        var why = err && err.status ? "HTTP " + err.status : "the alerts service did not answer";
+        w.body.appendChild(el("p", { class: "tile-error", text: "⚠ Alerts unavailable (" + why + "). Retrying with the next refresh." }));
+        w.el.setAttribute("data-state", "warn");
       });
     });
   }
@@ -305,8 +315,7 @@
   function renderAlerts() {
     Object.keys(state.widgets).forEach(function (id) {
       var w = state.widgets[id];
-      if (w.spec.kind !== "alert") return;
-      if (w.spec.options && w.spec.options.section === "emergency") { renderEmergency(w); return; }
+      if (w.spec.kind !== "alert" || isEmergency(w)) return;
       var active = Object.keys(state.alerts).map(function (k) { return state.alerts[k]; }).filter(isActive);
       active.sort(function (a, b) { return (a.state === "firing" ? 0 : 1) - (b.state === "firing" ? 0 : 1) || b.id - a.id; });
       w.body.innerHTML = "";
@@ -516,6 +525,7 @@
           var s = frame.series[name];
           state.seq[s.stream] = s.seq;
         });
+        if (state.quietSubscribe) { state.quietSubscribe = false; return; }
         state.retry = 0;
         state.connects = (state.connects || 0) + 1;
         // The snapshot is taken after subscribing, so no sample falls between the two.
@@ -622,10 +632,14 @@
 
     function spec(id) { return cfg.widgets.filter(function (w) { return w.id === id; })[0]; }
     function refresh() {
-      cfg.series = Array.from(new Set([].concat.apply(cfg.series, cfg.widgets.map(function (w) { return (w.queries || []).map(function (q) { return q.name; }); }))));
+      var before = cfg.series.join(",");
+      cfg.series = Array.from(new Set([].concat.apply(cfg.series, cfg.widgets.map(function (w) { return (w.queries || []).map(function (q) { return q.name; }); })))).sort();
       buildGrid();
-      if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify({ op: "subscribe", series: cfg.series }));
-      else loadSnapshot();
+      loadSnapshot();
+      if (cfg.series.join(",") !== before && state.ws && state.ws.readyState === WebSocket.OPEN) {
+        state.quietSubscribe = true; // the snapshot above already covers it
+        state.ws.send(JSON.stringify({ op: "subscribe", series: cfg.series }));
+      }
     }
     function patch(id, body) {
       return api("/api/v1/dashboard-widgets/" + id + "/", { method: "PATCH", body: body }).then(function (w) {
