@@ -246,6 +246,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "wedsync_ops.schema.local_times",
+    ],
+    # Several models have a `kind` choice set; name each enum so check --deploy stays clean.
+    "ENUM_NAME_OVERRIDES": {
+        "SupplierKindEnum": "apps.weddings.models.Supplier.Kind",
+        "ChannelKindEnum": "apps.alerts.models.NotificationChannel.Kind",
+        "RuleKindEnum": "apps.alerts.models.AlertRule.Kind",
+        "NotificationKindEnum": "apps.alerts.models.Notification.Kind",
+    },
 }
 
 # --- i18n, static -------------------------------------------------------------

@@ -99,7 +99,9 @@ class AlertRuleSerializer(serializers.ModelSerializer):
 
 
 class TransitionSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    actor = serializers.CharField(
+        source="actor.username", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = AlertTransition
@@ -166,7 +168,9 @@ class AcknowledgeSerializer(serializers.Serializer):
 
 
 class SilenceSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
+    created_by = serializers.CharField(
+        source="created_by.username", default=None, read_only=True, allow_null=True
+    )
     starts_at = serializers.DateTimeField(required=False)
     ends_at = serializers.DateTimeField(required=False)
     duration_minutes = serializers.IntegerField(
@@ -369,10 +373,14 @@ class IncidentEventSerializer(serializers.ModelSerializer):
 class IncidentSerializer(serializers.ModelSerializer):
     timeline = IncidentEventSerializer(many=True, read_only=True)
     triggered_by = serializers.CharField(
-        source="triggered_by.username", default=None, read_only=True
+        source="triggered_by.username", default=None, read_only=True, allow_null=True
     )
-    venue_name = serializers.CharField(source="venue.name", default=None, read_only=True)
-    wedding_name = serializers.CharField(source="wedding.couple_name", default=None, read_only=True)
+    venue_name = serializers.CharField(
+        source="venue.name", default=None, read_only=True, allow_null=True
+    )
+    wedding_name = serializers.CharField(
+        source="wedding.couple_name", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Incident

@@ -16,14 +16,24 @@ STAFF_READ_ADMIN_WRITE = "staff_read_admin_write"
 OPERATOR_ACTION = "operator_action"  # operators (and admins) may call it, any method
 ADMIN_ONLY = "admin_only"
 SUPPLIER_READ = "supplier_read"  # staff as the default; a supplier token may read (its own)
+STAFF_OR_SUPPLIER = "staff_or_supplier"  # operators, admins and suppliers (on their own)
 
 # (path regex, methods or None for all, policy); the first match wins.
 POLICY: list[tuple[str, set[str] | None, str]] = [
     (r"^/api/v1/whoami/$", None, ANYONE_SIGNED_IN),
     # Acknowledging, silencing, declaring an emergency: what the on-call operator does.
-    (r"^/api/v1/alerts/\{[^}]+\}/acknowledge/$", None, OPERATOR_ACTION),
+    (r"^/api/v1/alerts/\{[^}]+\}/(un)?acknowledge/$", None, OPERATOR_ACTION),
     (r"^/api/v1/silences/", None, OPERATOR_ACTION),
     (r"^/api/v1/emergencies/", None, OPERATOR_ACTION),
+    # Declaring and resolving an incident, asking for (or ending) emergency capacity.
+    (r"^/api/v1/incidents/$", {"POST"}, OPERATOR_ACTION),
+    (r"^/api/v1/incidents/\{[^}]+\}/resolve/$", None, OPERATOR_ACTION),
+    (r"^/api/v1/scaling/emergency/", None, OPERATOR_ACTION),
+    # Operators build their own dashboards (layout, widgets, import); the data stays read-only.
+    (r"^/api/v1/dashboards/", None, OPERATOR_ACTION),
+    (r"^/api/v1/dashboard-widgets/", None, OPERATOR_ACTION),
+    # Publishing to the gateway: staff to any topic, a supplier to its own (tested apart).
+    (r"^/api/v1/realtime/publish/$", None, STAFF_OR_SUPPLIER),
     # Suppliers read their own weddings over the API (scoping tested separately). Their own
     # supplier record (with the quota) is staff-only: the calendar app chose the strict side.
     (r"^/api/v1/weddings/", {"GET"}, SUPPLIER_READ),
@@ -50,6 +60,8 @@ def allowed(policy: str, caller: str, method: str) -> bool:
         return caller == "admin"
     if policy == OPERATOR_ACTION:
         return caller in STAFF
+    if policy == STAFF_OR_SUPPLIER:
+        return caller in STAFF | SUPPLIERS
     if policy == SUPPLIER_READ and caller in SUPPLIERS:
         return safe
     # STAFF_READ_ADMIN_WRITE, and staff under SUPPLIER_READ

@@ -1,0 +1,217 @@
+"""Scale-out: two Daphne processes and two Celery workers on one Redis and one PostgreSQL.
+
+What must hold when there is more than one of everything: a supplier's quota is global,
+a publish on one process reaches subscribers on the other, an alert fires once and
+notifies once, and periodic work runs once per interval even with two beats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import websockets
+
+from tests.conftest import _spawn
+from tests.proof.conftest import needs
+from tests.proof.gateway_client import GatewayClient, open_code
+from tests.proof.helpers import http_request
+from tests.proof.test_fault_celery import HoldingReceiver
+
+COLLECT_INTERVAL = 2.0
+
+
+@pytest.fixture(scope="module")
+def topology(start_daphne, start_celery_worker):
+    env = {"THROTTLE_USER": "1000000/min", "WEDSYNC_COLLECT_INTERVAL": str(COLLECT_INTERVAL)}
+    a, b = start_daphne(env), start_daphne(env)
+    w1 = start_celery_worker(env, name=f"scale-1-{os.getpid()}@%h")
+    w2 = start_celery_worker(env, name=f"scale-2-{os.getpid()}@%h")
+    return {"a": a, "b": b, "workers": [w1, w2]}
+
+
+@needs("apps.realtime.hub")
+@pytest.mark.django_db(transaction=True)
+def test_a_suppliers_quota_is_global_across_processes(topology, world):
+    world.supplier_a.max_connections = 3
+    world.supplier_a.save(update_fields=["max_connections"])
+    a, b = topology["a"], topology["b"]
+    path = f"/ws/realtime/?token={world.token_a}"
+
+    async def scenario():
+        held = [
+            await websockets.connect(a.ws_url + path, ping_interval=None),
+            await websockets.connect(a.ws_url + path, ping_interval=None),
+            await websockets.connect(b.ws_url + path, ping_interval=None),
+        ]
+        for ws in held:
+            await ws.send('{"op": "ping"}')
+            await asyncio.wait_for(ws.recv(), 10)
+        over = [await open_code(a.ws_url + path), await open_code(b.ws_url + path)]
+        other_supplier = await open_code(f"{b.ws_url}/ws/realtime/?token={world.token_b}")
+        await held[0].close()
+        await asyncio.sleep(0.5)
+        freed = await open_code(b.ws_url + path)
+        for ws in held[1:]:
+            await ws.close()
+        return over, other_supplier, freed
+
+    over, other_supplier, freed = asyncio.run(scenario())
+    assert over == [4429, 4429]
+    assert other_supplier == "open"  # quotas are per supplier
+    assert freed == "open"  # a closed connection frees its place on the other process
+
+
+@needs("apps.realtime.hub")
+@pytest.mark.django_db(transaction=True)
+def test_a_publish_on_one_process_reaches_subscribers_on_the_other(topology, world, make_user):
+    from rest_framework.authtoken.models import Token
+
+    a, b = topology["a"], topology["b"]
+    operator = make_user("scale-publisher", "operator")
+    auth = {"Authorization": f"Token {Token.objects.create(user=operator).key}"}
+    topic = f"wedding:{world.wedding_a.id}"
+
+    async def scenario():
+        clients = [
+            GatewayClient(f"{server.ws_url}/ws/realtime/?token={world.token_a}", [topic])
+            for server in (a, b, b)
+        ]
+        tasks = [asyncio.create_task(c.run()) for c in clients]
+        await asyncio.wait_for(asyncio.gather(*(c.connected.wait() for c in clients)), 30)
+        answers = []
+        for n in range(10):
+            server = a if n % 2 == 0 else b
+            answers.append(
+                await asyncio.to_thread(
+                    http_request,
+                    server.url,
+                    "POST",
+                    "/api/v1/realtime/publish/",
+                    body={"topic": topic, "data": {"n": n}},
+                    headers=auth,
+                )
+            )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if all(len(c.data(topic)) >= 10 for c in clients):
+                break
+            await asyncio.sleep(0.1)
+        for c in clients:
+            c.stop = True
+        await asyncio.gather(*tasks)
+        return answers, clients
+
+    answers, clients = asyncio.run(scenario())
+    assert [status for status, _, _ in answers] == [202] * 10
+    for client in clients:
+        assert [d["n"] for d in client.data(topic)] == list(range(10))  # all, in order
+
+
+@needs("apps.alerts.engine")
+@pytest.mark.django_db(transaction=True)
+def test_an_alert_fires_once_and_notifies_once_with_two_of_everything(topology, make_user):
+    from rest_framework.authtoken.models import Token
+
+    from apps.alerts.models import (
+        Alert,
+        AlertRule,
+        EscalationLevel,
+        EscalationPolicy,
+        NotificationChannel,
+    )
+
+    receiver = HoldingReceiver(hold_first=False)
+    try:
+        hook = NotificationChannel.objects.create(name="pager", kind="webhook", target=receiver.url)
+        policy = EscalationPolicy.objects.create(name="page")
+        EscalationLevel.objects.create(policy=policy, order=0, delay_seconds=0).channels.set([hook])
+        rule = AlertRule.objects.create(
+            name="proof: scale-out",
+            metric="proof_scale_latency_ms",
+            aggregation="last",
+            window_seconds=60,
+            comparator="gt",
+            threshold=100.0,
+            escalation_policy=policy,
+        )
+        admin = make_user("scale-ingest", "admin")
+        auth = {"Authorization": f"Token {Token.objects.create(user=admin).key}"}
+        errors = []
+
+        def pump(server, offset: float) -> None:
+            for i in range(10):
+                body = {
+                    "samples": [
+                        {"name": rule.metric, "labels": {}, "value": 900.0 + i, "ts": time.time()}
+                    ]
+                }
+                status, _, text = http_request(
+                    server.url, "POST", "/api/v1/metrics/", body=body, headers=auth
+                )
+                if status != 202:
+                    errors.append((status, text[:200]))
+                time.sleep(0.05 + offset)
+
+        threads = [
+            threading.Thread(target=pump, args=(topology["a"], 0.0)),
+            threading.Thread(target=pump, args=(topology["b"], 0.01)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        deadline = time.monotonic() + 30
+        while not receiver.completed and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(5)  # time for any duplicate to show up
+    finally:
+        receiver.close()
+    assert not errors, errors
+    alerts = Alert.objects.filter(rule=rule)
+    assert alerts.count() == 1 and alerts.get().state == "firing"
+    firing = [r for r in receiver.completed if r["json"].get("event") == "firing"]
+    assert len(firing) == 1, [r["json"].get("event") for r in receiver.completed]
+
+
+def _beat(env: dict, name: str) -> subprocess.Popen:
+    args = [sys.executable, "-m", "celery", "-A", "wedsync_ops", "beat", "-l", "info"]
+    args += ["--scheduler", "django_celery_beat.schedulers:DatabaseScheduler", "--pidfile="]
+    proc, _ = _spawn(args, env, name)
+    return proc
+
+
+@needs("apps.monitoring.collect")
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_periodic_work_runs_once_per_interval_even_with_two_beats(topology, service_env):
+    from apps.monitoring.models import Sample
+
+    env = {**service_env, "WEDSYNC_COLLECT_INTERVAL": str(COLLECT_INTERVAL)}
+    beats = [_beat(env, "beat-1"), _beat(env, "beat-2")]
+    try:
+        time.sleep(4)  # both beats up and ticking
+        started = time.time()
+        time.sleep(12)
+        ended = time.time()
+    finally:
+        for proc in beats:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(15)
+    ts = sorted(
+        Sample.objects.filter(
+            series__name="wedsync_db_up", ts__gte=started, ts__lt=ended
+        ).values_list("ts", flat=True)
+    )
+    expected = (ended - started) / COLLECT_INTERVAL
+    # Two beats tick every job twice; the collection's Redis SET NX lets one run per interval.
+    assert len(ts) >= 1, "no collection ran"
+    assert len(ts) <= expected + 1, (len(ts), expected, ts)
+    gaps = [b - a for a, b in zip(ts, ts[1:], strict=False)]
+    assert all(g >= COLLECT_INTERVAL * 0.5 for g in gaps), gaps
