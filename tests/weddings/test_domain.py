@@ -216,3 +216,19 @@ def test_wedding_stores_estimate_and_follows_its_suppliers(make_wedding, make_su
     a.weddings.remove(w)
     w.refresh_from_db()
     assert w.expected_connections == 39
+
+
+# --- collectors ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_collector_counts_live_weddings_per_region(live_wedding, west):
+    from apps.weddings.collectors import collect
+
+    assert collect() == [
+        {"name": "wedsync_weddings_live", "labels": {"region": "us-northeast"}, "value": 1.0},
+        {"name": "wedsync_weddings_live", "labels": {"region": "us-west"}, "value": 0.0},
+    ]
+    live_wedding.status = "completed"
+    live_wedding.save()
+    assert {s["value"] for s in collect()} == {0.0}
