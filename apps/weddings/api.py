@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.permissions import AdminOnly, StaffOrSupplierRead, StaffReadAdminWrite
 from apps.weddings import insights
+from apps.weddings.contacts import escalation_chain
 from apps.weddings.filters import VenueFilter, WeddingFilter
 from apps.weddings.freeze import FreezeError, check_freeze
 from apps.weddings.models import EmergencyContact, Region, Supplier, Venue, Wedding
@@ -141,6 +142,16 @@ class WeddingViewSet(viewsets.ModelViewSet):
         if supplier is not None:
             qs = qs.filter(suppliers=supplier)
         return qs.order_by("date", "ceremony_time", "pk")
+
+    @extend_schema(responses={200: EmergencyContactSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="escalation", pagination_class=None)
+    def escalation(self, request, pk=None):
+        """Emergency contacts for this wedding in escalation order: the wedding's own,
+        then its venue's, then platform-wide. Staff only."""
+        if getattr(request.user, "supplier", None) is not None:
+            return Response({"detail": "Staff only."}, status=status.HTTP_403_FORBIDDEN)
+        chain = escalation_chain(self.get_object())
+        return Response(EmergencyContactSerializer(chain, many=True).data)
 
     def perform_destroy(self, wedding):
         from apps.weddings.live import live_weddings

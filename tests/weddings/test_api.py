@@ -307,3 +307,23 @@ def test_schema_is_valid(admin_api):
     paths = response.json()["paths"]
     for p in ("/api/v1/weddings/", "/api/v1/suppliers/{id}/rotate-token/", "/api/v1/insights/"):
         assert p in paths
+
+
+def test_escalation_chain_wedding_then_venue_then_platform(
+    operator_api, make_wedding, make_supplier
+):
+    from apps.weddings.models import EmergencyContact
+
+    w = make_wedding()
+    other = make_wedding()
+    EmergencyContact.objects.create(name="NOC", email="noc@x.io", order=0)
+    EmergencyContact.objects.create(name="Manager", phone="1", venue=w.venue, order=0)
+    EmergencyContact.objects.create(name="Planner", phone="2", wedding=w, order=1)
+    EmergencyContact.objects.create(name="Best man", phone="3", wedding=w, order=0)
+    EmergencyContact.objects.create(name="Elsewhere", phone="4", wedding=other, order=0)
+    response = operator_api.get(f"/api/v1/weddings/{w.pk}/escalation/")
+    assert response.status_code == 200
+    assert [c["name"] for c in response.json()] == ["Best man", "Planner", "Manager", "NOC"]
+    supplier = make_supplier()
+    w.suppliers.add(supplier)
+    assert supplier_client(supplier).get(f"/api/v1/weddings/{w.pk}/escalation/").status_code == 403
