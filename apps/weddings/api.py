@@ -36,7 +36,16 @@ def _reason(request) -> str:
     return data.get("override_reason") or request.query_params.get("override_reason") or ""
 
 
-class SupplierViewSet(viewsets.ModelViewSet):
+class FrozenResponseMixin:
+    """A FreezeError anywhere in the view becomes 409 with the live weddings listed."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, FreezeError):
+            return Response(exc.payload(), status=FROZEN)
+        return super().handle_exception(exc)
+
+
+class SupplierViewSet(FrozenResponseMixin, viewsets.ModelViewSet):
     """Gateway tenants. Operators read; admins write. A token is shown once, on creation
     or rotation. Lowering `max_connections` or deleting/disabling a supplier while a
     wedding is live is refused (409) unless an admin gives `override_reason`."""
@@ -87,11 +96,6 @@ class SupplierViewSet(viewsets.ModelViewSet):
             )
             supplier.delete()
 
-    def handle_exception(self, exc):
-        if isinstance(exc, FreezeError):
-            return Response(exc.payload(), status=FROZEN)
-        return super().handle_exception(exc)
-
     @extend_schema(request=None, responses={200: TokenSerializer})
     @action(detail=True, methods=["post"], url_path="rotate-token", permission_classes=[AdminOnly])
     def rotate_token(self, request, pk=None):
@@ -110,8 +114,9 @@ class RegionViewSet(viewsets.ModelViewSet):
     lookup_field = "code"
 
 
-class VenueViewSet(viewsets.ModelViewSet):
-    """Venues, with the connectivity profile the gateway applies to them."""
+class VenueViewSet(FrozenResponseMixin, viewsets.ModelViewSet):
+    """Venues, with the connectivity profile the gateway applies to them. Deleting one
+    while a wedding is live needs an admin's `override_reason`."""
 
     queryset = Venue.objects.select_related("region")
     serializer_class = VenueSerializer
@@ -119,13 +124,22 @@ class VenueViewSet(viewsets.ModelViewSet):
     filterset_class = VenueFilter
     ordering_fields = ["name", "capacity"]
 
+    def perform_destroy(self, venue):
+        with transaction.atomic():
+            check_freeze(
+                f"delete venue {venue.name}",
+                user=self.request.user,
+                override_reason=_reason(self.request),
+            )
+            venue.delete()
+
 
 @extend_schema(
     parameters=[
         OpenApiParameter("override_reason", str, description="DELETE during a freeze (admins)")
     ]
 )
-class WeddingViewSet(viewsets.ModelViewSet):
+class WeddingViewSet(FrozenResponseMixin, viewsets.ModelViewSet):
     """Wedding-day registrations. Operators read all, admins write, a supplier token reads
     only the weddings it works at. A venue cannot hold two overlapping weddings (400)."""
 
@@ -153,6 +167,20 @@ class WeddingViewSet(viewsets.ModelViewSet):
         chain = escalation_chain(self.get_object())
         return Response(EmergencyContactSerializer(chain, many=True).data)
 
+    def perform_update(self, serializer):
+        from apps.weddings.live import live_weddings
+
+        wedding = serializer.instance
+        cancelling = serializer.validated_data.get("status") == Wedding.Status.CANCELLED
+        with transaction.atomic():
+            if cancelling and live_weddings().filter(pk=wedding.pk).exists():
+                check_freeze(
+                    f"cancel live wedding {wedding.couple_name} (#{wedding.pk})",
+                    user=self.request.user,
+                    override_reason=_reason(self.request),
+                )
+            serializer.save()
+
     def perform_destroy(self, wedding):
         from apps.weddings.live import live_weddings
 
@@ -164,11 +192,6 @@ class WeddingViewSet(viewsets.ModelViewSet):
                     override_reason=_reason(self.request),
                 )
             wedding.delete()
-
-    def handle_exception(self, exc):
-        if isinstance(exc, FreezeError):
-            return Response(exc.payload(), status=FROZEN)
-        return super().handle_exception(exc)
 
 
 class EmergencyContactViewSet(viewsets.ModelViewSet):

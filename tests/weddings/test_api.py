@@ -327,3 +327,27 @@ def test_escalation_chain_wedding_then_venue_then_platform(
     supplier = make_supplier()
     w.suppliers.add(supplier)
     assert supplier_client(supplier).get(f"/api/v1/weddings/{w.pk}/escalation/").status_code == 403
+
+
+def test_cancelling_or_deleting_a_live_wedding_and_deleting_a_venue_are_frozen(
+    admin_api, live_wedding, make_venue
+):
+    url = f"/api/v1/weddings/{live_wedding.pk}/"
+    refused = admin_api.patch(url, {"status": "cancelled"}, format="json")
+    assert refused.status_code == 409 and "Live Couple" in refused.json()["detail"]
+    live_wedding.refresh_from_db()
+    assert live_wedding.status == "planned"
+    assert admin_api.delete(url).status_code == 409
+    # Editing a live wedding otherwise (more guests) is not frozen.
+    assert admin_api.patch(url, {"expected_guests": 150}, format="json").status_code == 200
+    spare = make_venue(name="Spare Hall")
+    assert admin_api.delete(f"/api/v1/venues/{spare.pk}/").status_code == 409
+    assert (
+        admin_api.delete(f"/api/v1/venues/{spare.pk}/?override_reason=duplicate entry").status_code
+        == 204
+    )
+    ok = admin_api.patch(
+        url, {"status": "cancelled", "override_reason": "couple postponed"}, format="json"
+    )
+    assert ok.status_code == 200 and ok.json()["status"] == "cancelled"
+    assert FreezeOverride.objects.count() == 2
