@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, ProtectedError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -36,16 +36,28 @@ def _reason(request) -> str:
     return data.get("override_reason") or request.query_params.get("override_reason") or ""
 
 
-class FrozenResponseMixin:
-    """A FreezeError anywhere in the view becomes 409 with the live weddings listed."""
+class CalendarErrorsMixin:
+    """A FreezeError becomes 409 with the live weddings listed; deleting a row that others
+    still use (a venue with weddings, a region with venues) is 409 saying what uses it."""
 
     def handle_exception(self, exc):
         if isinstance(exc, FreezeError):
             return Response(exc.payload(), status=FROZEN)
+        if isinstance(exc, ProtectedError):
+            used_by: dict[str, int] = {}
+            for obj in exc.protected_objects:
+                name = str(obj._meta.verbose_name_plural)
+                used_by[name] = used_by.get(name, 0) + 1
+            what = ", ".join(f"{n} {name}" for name, n in used_by.items())
+            return Response(
+                {"detail": f"Still in use by {what}; remove or move those first.",
+                 "code": "protected", "used_by": used_by},
+                status=status.HTTP_409_CONFLICT,
+            )  # fmt: skip
         return super().handle_exception(exc)
 
 
-class SupplierViewSet(FrozenResponseMixin, viewsets.ModelViewSet):
+class SupplierViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
     """Gateway tenants. Operators read; admins write. A token is shown once, on creation
     or rotation. Lowering `max_connections` or deleting/disabling a supplier while a
     wedding is live is refused (409) unless an admin gives `override_reason`."""
@@ -105,7 +117,7 @@ class SupplierViewSet(FrozenResponseMixin, viewsets.ModelViewSet):
         return Response({"id": supplier.pk, "token": token, "token_hint": supplier.token_hint})
 
 
-class RegionViewSet(viewsets.ModelViewSet):
+class RegionViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
     """Regions and their season calendars (`months`: season and load multiplier per month)."""
 
     queryset = Region.objects.prefetch_related("months")
@@ -114,7 +126,7 @@ class RegionViewSet(viewsets.ModelViewSet):
     lookup_field = "code"
 
 
-class VenueViewSet(FrozenResponseMixin, viewsets.ModelViewSet):
+class VenueViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
     """Venues, with the connectivity profile the gateway applies to them. Deleting one
     while a wedding is live needs an admin's `override_reason`."""
 
@@ -139,7 +151,7 @@ class VenueViewSet(FrozenResponseMixin, viewsets.ModelViewSet):
         OpenApiParameter("override_reason", str, description="DELETE during a freeze (admins)")
     ]
 )
-class WeddingViewSet(FrozenResponseMixin, viewsets.ModelViewSet):
+class WeddingViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
     """Wedding-day registrations. Operators read all, admins write, a supplier token reads
     only the weddings it works at. A venue cannot hold two overlapping weddings (400)."""
 

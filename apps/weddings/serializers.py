@@ -151,6 +151,12 @@ class VenueSerializer(serializers.ModelSerializer):
     def get_profile(self, venue: Venue) -> dict:
         return profiles.profile_for_venue(venue).as_dict()
 
+    def update(self, venue: Venue, validated: dict) -> Venue:
+        try:
+            return super().update(venue, validated)
+        except DjangoValidationError as exc:  # a timezone fix that would make an overlap
+            raise _drf_error(exc) from exc
+
 
 class WeddingSerializer(serializers.ModelSerializer):
     venue = serializers.PrimaryKeyRelatedField(queryset=Venue.objects.select_related("region"))

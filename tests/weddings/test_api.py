@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -351,3 +351,45 @@ def test_cancelling_or_deleting_a_live_wedding_and_deleting_a_venue_are_frozen(
     )
     assert ok.status_code == 200 and ok.json()["status"] == "cancelled"
     assert FreezeOverride.objects.count() == 2
+
+
+@pytest.mark.parametrize("start,end", [("14:00", "13:00"), ("15:00", "15:00")])
+def test_impossible_wedding_lengths_are_400_on_reception_end(admin_api, make_venue, start, end):
+    response = admin_api.post(
+        "/api/v1/weddings/",
+        wedding_body(make_venue(), ceremony_time=start, reception_end_time=end),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["reception_end_time"], response.json()
+    assert not Wedding.objects.exists()
+
+
+def test_unknown_region_filter_is_400(operator_api, region):
+    response = operator_api.get("/api/v1/weddings/?region=atlantis")
+    assert response.status_code == 400 and list(response.json()) == ["region"]
+    assert operator_api.get("/api/v1/venues/?region=atlantis").status_code == 400
+
+
+def test_deleting_what_is_still_used_is_409_not_500(admin_api, make_wedding):
+    w = make_wedding()
+    venue = admin_api.delete(f"/api/v1/venues/{w.venue_id}/")
+    assert venue.status_code == 409 and venue.json()["used_by"] == {"weddings": 1}
+    region = admin_api.delete(f"/api/v1/regions/{w.venue.region.code}/")
+    assert region.status_code == 409 and "venues" in region.json()["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_timezone_fix_moves_back_to_back_weddings_together(admin_api, make_venue, make_wedding):
+    venue = make_venue("garden", tz="America/Chicago")
+    a = make_wedding(venue=venue, start=time(11, 0), end=time(15, 0))
+    b = make_wedding(venue=venue, start=time(15, 0), end=time(23, 0))
+    response = admin_api.patch(
+        f"/api/v1/venues/{venue.pk}/", {"timezone": "America/New_York"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    a.refresh_from_db()
+    b.refresh_from_db()
+    # 11:00 EDT = 15:00Z (it was 16:00Z in Chicago); the local times did not change.
+    assert a.starts_at.hour == 15 and a.ceremony_time == time(11, 0)
+    assert b.starts_at == a.ends_at
