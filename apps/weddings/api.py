@@ -30,6 +30,19 @@ from apps.weddings.serializers import (
 FROZEN = status.HTTP_409_CONFLICT
 
 
+class StaffOnly(StaffReadAdminWrite):
+    """StaffReadAdminWrite, telling a supplier token where it may go instead."""
+
+    def has_permission(self, request, view) -> bool:
+        if getattr(request.user, "supplier", None) is not None:
+            self.message = (
+                "A supplier token may only read its own weddings (/api/v1/weddings/); "
+                "this endpoint is for operations staff."
+            )
+            return False
+        return super().has_permission(request, view)
+
+
 def _reason(request) -> str:
     """The override reason, from the body or (for DELETE) the query string."""
     data = request.data if hasattr(request.data, "get") else {}
@@ -64,7 +77,7 @@ class SupplierViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
 
     queryset = Supplier.objects.all()
     serializer_class = SupplierSerializer
-    permission_classes = [StaffReadAdminWrite]
+    permission_classes = [StaffOnly]
     filterset_fields = ["kind", "is_active"]
     ordering_fields = ["name", "max_connections", "created_at"]
 
@@ -122,7 +135,7 @@ class RegionViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
 
     queryset = Region.objects.prefetch_related("months")
     serializer_class = RegionSerializer
-    permission_classes = [StaffReadAdminWrite]
+    permission_classes = [StaffOnly]
     lookup_field = "code"
 
 
@@ -132,7 +145,7 @@ class VenueViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
 
     queryset = Venue.objects.select_related("region")
     serializer_class = VenueSerializer
-    permission_classes = [StaffReadAdminWrite]
+    permission_classes = [StaffOnly]
     filterset_class = VenueFilter
     ordering_fields = ["name", "capacity"]
 
@@ -211,7 +224,7 @@ class EmergencyContactViewSet(viewsets.ModelViewSet):
 
     queryset = EmergencyContact.objects.all()
     serializer_class = EmergencyContactSerializer
-    permission_classes = [StaffReadAdminWrite]
+    permission_classes = [StaffOnly]
     filterset_fields = ["wedding", "venue"]
 
 
@@ -220,7 +233,7 @@ class InsightsView(APIView):
     peak connections per day for the next 90 days, the busiest upcoming Saturdays and
     the weddings live now."""
 
-    permission_classes = [IsAuthenticated, StaffReadAdminWrite]
+    permission_classes = [IsAuthenticated, StaffOnly]
 
     @extend_schema(responses={200: dict})
     def get(self, request):

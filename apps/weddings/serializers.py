@@ -201,11 +201,13 @@ class WeddingSerializer(serializers.ModelSerializer):
         suppliers = len(wedding.suppliers.all())  # prefetched in the list view
         return wedding.connection_estimate(suppliers=suppliers).explanation
 
+    @extend_schema_field(serializers.DateTimeField())
     def get_live_from(self, wedding: Wedding) -> str:
-        return live.live_window(wedding)[0].isoformat()
+        return serializers.DateTimeField().to_representation(live.live_window(wedding)[0])
 
+    @extend_schema_field(serializers.DateTimeField())
     def get_live_until(self, wedding: Wedding) -> str:
-        return live.live_window(wedding)[1].isoformat()
+        return serializers.DateTimeField().to_representation(live.live_window(wedding)[1])
 
     def _save(self, instance: Wedding | None, validated: dict) -> Wedding:
         suppliers = validated.pop("suppliers", None)
