@@ -215,11 +215,8 @@ def collect_all(now: float | None = None) -> int:
             log.exception("collector %s failed", name)
             checked, ok = Batch(), 0
         health.append(_sample("wedsync_collector_up", ok, collector=name))
-        for field in ("names", "labels", "ts", "values"):
-            getattr(batch, field).extend(getattr(checked, field))
-    checked = validate(health, now=now)
-    for field in ("names", "labels", "ts", "values"):
-        getattr(batch, field).extend(getattr(checked, field))
+        batch.extend(checked)
+    batch.extend(validate(health, now=now))
     return store(batch)
 
 

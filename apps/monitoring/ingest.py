@@ -58,6 +58,10 @@ class Batch:
     def __len__(self) -> int:
         return len(self.names)
 
+    def extend(self, other: Batch) -> None:
+        for name in ("names", "labels", "keys", "ts", "values"):
+            getattr(self, name).extend(getattr(other, name))
+
 
 _NUMBERS = (float, int)  # exact types: bool is an int subclass and is refused
 
