@@ -240,8 +240,12 @@ def test_operator_triggers_an_emergency_with_a_playbook(operator_api, live_weddi
     kinds = [e["kind"] for e in body["timeline"]]
     assert kinds[:3] == ["triggered", "playbook", "contacts_notified"]
     assert "venue_degraded" in kinds
-    # scaling's request_emergency_capacity is called when present; the timeline says which
-    assert kinds[-1] in ("capacity_requested", "capacity_unavailable", "capacity_failed")
+    # the scaling manager was asked for emergency capacity, with the incident as its reason
+    assert kinds[-1] == "capacity_requested"
+    from apps.scaling.models import EmergencyCapacity
+
+    request = EmergencyCapacity.objects.get()
+    assert "Church wifi down" in request.reason and request.until is not None
     contacted = body["timeline"][2]["message"]
     assert (
         contacted.index("Planner") < contacted.index("Venue manager") < contacted.index("On-call")
