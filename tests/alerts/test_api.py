@@ -289,3 +289,26 @@ def test_schema_covers_the_alerts_api(client):
         "/api/v1/incidents/",
     ):
         assert path in schema
+
+
+def test_demo_seed_is_idempotent_and_its_rules_are_valid(admin_api):
+    import io
+
+    from apps.accounts.seeding import SeedContext
+    from apps.alerts import demo
+    from apps.alerts.models import EscalationPolicy
+    from apps.alerts.serializers import AlertRuleSerializer
+
+    ctx = SeedContext(stdout=io.StringIO(), quiet=True)
+    demo.seed(ctx)
+    demo.seed(ctx)
+    assert AlertRule.objects.count() == len(demo.RULES)
+    assert EscalationPolicy.objects.get().levels.count() == 2
+    names = set(AlertRule.objects.values_list("name", flat=True))
+    assert {"Gateway p99 latency high", "Redis down", "Collection silent"} <= names
+    for rule in AlertRule.objects.all():
+        data = AlertRuleSerializer(rule).data
+        data.pop("id")
+        data["name"] += " copy"
+        check = AlertRuleSerializer(data=data)
+        assert check.is_valid(), (rule.name, check.errors)
