@@ -14,9 +14,16 @@ import time
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from apps.alerts.models import ACTIVE_STATES, Alert, AlertRule
+from apps.alerts.models import (
+    ACTIVE_STATES,
+    Alert,
+    AlertRule,
+    EscalationLevel,
+    EscalationPolicy,
+    NotificationChannel,
+)
 
 # Reload anyway after this long: a Redis restart resets the counters.
 MAX_AGE_SECONDS = 30.0
@@ -40,7 +47,8 @@ def rules_by_metric(version: int) -> dict[str, list[AlertRule]]:
     if _fresh(cached, version):
         return cached[2]
     by_metric: dict[str, list[AlertRule]] = defaultdict(list)
-    for rule in AlertRule.objects.filter(enabled=True).select_related("escalation_policy"):
+    rules = AlertRule.objects.filter(enabled=True).select_related("escalation_policy")
+    for rule in rules.prefetch_related("escalation_policy__levels__channels"):
         by_metric[rule.metric].append(rule)
     loaded = dict(by_metric)
     with _lock:
@@ -90,5 +98,12 @@ def _rule_changed(sender, **_: object) -> None:
     bump_later("rules")
 
 
-post_save.connect(_rule_changed, sender=AlertRule, dispatch_uid="alerts.rule_saved")
-post_delete.connect(_rule_changed, sender=AlertRule, dispatch_uid="alerts.rule_deleted")
+# The cached rules carry their escalation policies (snapshotted at firing without a query).
+for _model in (AlertRule, EscalationPolicy, EscalationLevel, NotificationChannel):
+    post_save.connect(_rule_changed, sender=_model, dispatch_uid=f"alerts.saved.{_model.__name__}")
+    post_delete.connect(
+        _rule_changed, sender=_model, dispatch_uid=f"alerts.deleted.{_model.__name__}"
+    )
+m2m_changed.connect(
+    _rule_changed, sender=EscalationLevel.channels.through, dispatch_uid="alerts.level_channels"
+)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count
 
 from apps.alerts import caches
@@ -181,7 +181,7 @@ def on_samples(samples: list[Sample], now: float | None = None) -> list[dict]:
     # The common case, all quiet: nothing true and nothing active to clear, no database.
     active = caches.active_alerts(alerts_version)
     outcomes = [o for o in outcomes if o.condition or (o.rule.pk, o.fp) in active]
-    return apply_outcomes(outcomes, now)
+    return apply_outcomes(outcomes, now, known_active=active)
 
 
 def periodic_pass(now: float | None = None) -> list[dict]:
@@ -230,16 +230,28 @@ def periodic_pass(now: float | None = None) -> list[dict]:
 # --- applying outcomes -------------------------------------------------------------
 
 
-def apply_outcomes(outcomes: list[Outcome], now: float) -> list[dict]:
-    """Persist what changed. Returns the pushed alert events (for callers and tests)."""
+def apply_outcomes(
+    outcomes: list[Outcome], now: float, known_active: frozenset | None = None
+) -> list[dict]:
+    """Persist what changed. Returns the pushed alert events (for callers and tests).
+
+    With `known_active` (the ingest path's cache), rows not in it are taken as inactive without
+    reading them: any transition re-decides under the row lock on the real state anyway."""
     if not outcomes:
         return []
-    existing = {
-        (a.rule_id, a.fingerprint): a
-        for a in Alert.objects.filter(
-            rule_id__in={o.rule.pk for o in outcomes}, fingerprint__in={o.fp for o in outcomes}
-        )
-    }
+    lookup = outcomes
+    if known_active is not None:
+        lookup = [o for o in outcomes if (o.rule.pk, o.fp) in known_active]
+    existing = (
+        {
+            (a.rule_id, a.fingerprint): a
+            for a in Alert.objects.filter(
+                rule_id__in={o.rule.pk for o in lookup}, fingerprint__in={o.fp for o in lookup}
+            )
+        }
+        if lookup
+        else {}
+    )
     now_dt = to_dt(now)
     events: list[dict] = []
     for o in outcomes:
@@ -276,16 +288,14 @@ def _step(alert: Alert | None, state: str, o: Outcome, now: float) -> ev.Step:
 
 
 def _locked_alert(rule: AlertRule, fp: str, labels: dict) -> Alert:
-    """The alert row of (rule, fp), locked; created if missing (the unique constraint makes a
-    concurrent creator lose and then lock the winner's row)."""
+    """The alert row of (rule, fp), locked; created if missing. INSERT … ON CONFLICT DO NOTHING
+    then SELECT … FOR UPDATE: a concurrent creator's row is the one both lock."""
     alert = Alert.objects.select_for_update().filter(rule=rule, fingerprint=fp).first()
     if alert is not None:
         return alert
-    try:
-        with transaction.atomic():
-            Alert.objects.create(rule=rule, fingerprint=fp, labels=labels)
-    except IntegrityError:
-        pass
+    Alert.objects.bulk_create(
+        [Alert(rule=rule, fingerprint=fp, labels=labels)], ignore_conflicts=True
+    )
     return Alert.objects.select_for_update().get(rule=rule, fingerprint=fp)
 
 
@@ -299,6 +309,19 @@ def _transition(o: Outcome, now: float, now_dt: datetime) -> dict | None:
         old = alert.state
         step = _step(alert, old, o, now)  # again, under the lock: another process may have won
         if not step.changed_from(old):
+            if old in ACTIVE_STATES and o.value is not None:
+                alert.value, alert.threshold, alert.last_evaluated_at = o.value, o.threshold, now_dt
+                if o.condition and old == AlertState.FIRING:
+                    alert.last_true_at = now_dt
+                alert.save(
+                    update_fields=[
+                        "value",
+                        "threshold",
+                        "last_evaluated_at",
+                        "last_true_at",
+                        "updated_at",
+                    ]
+                )
             return None
         new = step.state
         if old in (AlertState.INACTIVE, AlertState.RESOLVED):
