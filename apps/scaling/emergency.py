@@ -42,8 +42,12 @@ def request_emergency_capacity(reason: str, until: datetime | None = None) -> li
 
 def end_emergency(at: datetime | None = None) -> int:
     """End every active emergency; normal rules (stabilisation, freeze) take over."""
+    from apps.scaling.context import forget_emergency
+
     at = at or timezone.now()
-    return EmergencyCapacity.active(at).update(ended_at=at)
+    ended = EmergencyCapacity.active(at).update(ended_at=at)
+    forget_emergency()
+    return ended
 
 
 def _actuate_later(decision_id: int) -> None:

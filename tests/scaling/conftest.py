@@ -69,3 +69,12 @@ def make_wedding(london):
         )
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_forecast_cache():
+    """Cached forecast contexts outlive a test's rolled-back rows: start each test clean."""
+    from apps.scaling.context import bump_calendar_version, forget_emergency
+
+    bump_calendar_version()
+    forget_emergency()

@@ -130,3 +130,18 @@ def test_collectors_emit_capacity_and_forecast(web_policy):
     assert samples[("wedsync_capacity_desired", "web")] == 12
     assert samples[("wedsync_capacity_current", "web")] == 12
     assert samples[("wedsync_forecast_connections", None)] > 0
+
+
+@pytest.mark.django_db
+def test_a_wedding_registered_now_is_seen_by_the_next_decision(web_policy, make_wedding):
+    before = services.decide_pool(web_policy, datetime(2026, 6, 13, 10, 50, tzinfo=UTC), load=100)
+    assert before.inputs["forecast_parts"]["parts"]["weddings"] == 0  # context now cached
+    make_wedding(NOON.date(), time(14), time(22), connections=1500)
+    after = services.decide_pool(web_policy, datetime(2026, 6, 13, 10, 51, tzinfo=UTC), load=100)
+    assert after.inputs["forecast_parts"]["parts"]["weddings"] == 1500
+    assert after.rule == "scale_up_forecast"
+
+
+@pytest.mark.django_db
+def test_refresh_job_rebuilds_the_context_for_this_hour_and_the_next(web_policy):
+    assert services.refresh_forecast_context(NOON) >= 2
