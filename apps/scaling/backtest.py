@@ -155,10 +155,11 @@ def _poisson(rng: random.Random, lam: float) -> int:
 
 def calendar_ceremonies(start: datetime, end: datetime) -> list[dict]:
     """The registered weddings in the database (the demo calendar), as ceremony spans."""
+    from apps.weddings.live import NOT_LIVE_STATUSES
     from apps.weddings.models import Wedding
 
     rows = Wedding.objects.filter(starts_at__lt=end, ends_at__gt=start).exclude(
-        status=Wedding.Status.CANCELLED
+        status__in=NOT_LIVE_STATUSES
     )
     return [
         {
@@ -228,13 +229,9 @@ def generate_load(
 def _window(c: dict) -> tuple[datetime, datetime]:
     if "wedding" in c:
         return calendar_source.live_window(c["wedding"])
-    from django.conf import settings
+    from apps.weddings.live import lead, tail
 
-    cfg = settings.WEDSYNC
-    return (
-        c["ceremony"] - timedelta(minutes=cfg["LIVE_LEAD_MINUTES"]),
-        c["end"] + timedelta(minutes=cfg["LIVE_TAIL_MINUTES"]),
-    )
+    return c["ceremony"] - lead(), c["end"] + tail()
 
 
 def _index(at: datetime, t0: float) -> int:
@@ -277,10 +274,8 @@ def build_history(
 
 def stored_history(start: datetime, end: datetime) -> LoadHistory | None:
     """Per-minute connections from the monitor, if it holds the range (else None)."""
-    try:
-        from apps.monitoring.query import query_range
-    except ImportError:
-        return None
+    from apps.monitoring.query import query_range
+
     warm = start - timedelta(weeks=4)
     series = query_range(forecast.CONNECTIONS_METRIC, {}, warm, end, step=60, agg="avg")
     minutes = int((end - warm) // MINUTE)

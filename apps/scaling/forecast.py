@@ -81,11 +81,9 @@ def hour_of_week(at: datetime) -> int:
 
 
 def monitoring_history(metric: str, start: datetime, end: datetime) -> list[tuple[float, float]]:
-    """Hourly averages of a metric from the monitor (empty before it is available)."""
-    try:
-        from apps.monitoring.query import query_range
-    except ImportError:
-        return []
+    """Hourly averages of a metric from the monitor."""
+    from apps.monitoring.query import query_range
+
     series = query_range(metric, {}, start, end, step=3600, agg="avg")
     # Several series (one per process) add up to the system's load in each hour.
     summed: dict[float, float] = defaultdict(float)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
@@ -54,6 +54,16 @@ def forecast_peak(
 
 # Kept here too: the API, page and collectors read the baseline through services.
 cached_baselines = context.cached_baselines
+
+
+def _freeze_refusal(now: datetime) -> str | None:
+    from apps.weddings.freeze import FreezeError, check_freeze
+
+    try:
+        check_freeze("scaling: scale down", at=now)
+    except FreezeError as exc:
+        return exc.message
+    return None
 
 
 def _relaxed_commit() -> None:
@@ -111,6 +121,14 @@ def decide_pool(
             _relaxed_commit()
             state = locked_state(policy)
             result = decide(config, _snapshot(state), inputs)
+            freeze = None
+            if result.rule == "scale_down":
+                # The calendar's freeze has the last word on a scale-down (a wedding may
+                # have been registered since the cached context was built).
+                freeze = _freeze_refusal(now)
+                if freeze:
+                    inputs = replace(inputs, wedding_live=True)
+                    result = decide(config, _snapshot(state), inputs)
             shadow = policy.mode == Mode.SHADOW
             decision = Decision.objects.create(
                 pool=policy.pool,
@@ -125,7 +143,8 @@ def decide_pool(
                     "load": load,
                     "forecast_peak": round(peak, 3),
                     "forecast_parts": peak_parts,
-                    "wedding_live": live,
+                    "wedding_live": inputs.wedding_live,
+                    "freeze": freeze,
                     "emergency": emergency[0] if emergency else None,
                     "load_units": result.load_units,
                     "forecast_units": result.forecast_units,
