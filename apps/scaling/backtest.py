@@ -208,7 +208,7 @@ def generate_load(
         noise[i] = level
     load = base_connections * daily * weekly * season * np.exp(noise)
     for c in ceremonies:
-        ws, we = _window(c)
+        ws, we = window_of(c)
         expected = c["connections"]
         i_ws = _index(ws, t0)
         i_c = _index(c["ceremony"], t0)
@@ -226,7 +226,7 @@ def generate_load(
     return load
 
 
-def _window(c: dict) -> tuple[datetime, datetime]:
+def window_of(c: dict) -> tuple[datetime, datetime]:
     if "wedding" in c:
         return calendar_source.live_window(c["wedding"])
     from apps.weddings.live import lead, tail
@@ -247,7 +247,7 @@ def _add(load: np.ndarray, lo: int, hi: int, value: float) -> None:
 def live_weddings(ceremonies: Iterable[dict]) -> list[LiveWedding]:
     found = []
     for i, c in enumerate(ceremonies):
-        ws, we = _window(c)
+        ws, we = window_of(c)
         found.append(LiveWedding(id=i, start=ws, end=we, connections=c["connections"]))
     return found
 
