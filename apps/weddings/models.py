@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.core.exceptions import ValidationError
@@ -13,8 +14,14 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    # available_timezones() walks the tz database on every call.
+    return frozenset(available_timezones())
+
+
 def validate_timezone(value: str) -> None:
-    if value not in available_timezones():
+    if value not in _timezones():
         raise ValidationError(f"Unknown IANA timezone: {value!r}.")
 
 
@@ -188,7 +195,33 @@ class Wedding(models.Model):
 
     def save(self, *args, **kwargs):
         self.compute_instants()
+        if self.pk:
+            self.expected_connections = self.connection_estimate().value
+        else:
+            self.expected_connections = self.connection_estimate(suppliers=0).value
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Forms (Django admin) get the overlap rule as a field error too.
+        if self.venue_id and self.date and self.ceremony_time and self.reception_end_time:
+            from apps.weddings.services import check_overlap
+
+            check_overlap(self)
+
+    def connection_estimate(self, suppliers: int | None = None):
+        """Expected gateway connections, with how they were derived."""
+        from apps.weddings.connections import expected_connections
+
+        if suppliers is None:
+            suppliers = self.suppliers.count() if self.pk else 0
+        return expected_connections(self.expected_guests, suppliers, self.venue.venue_type)
+
+    def refresh_expected_connections(self) -> None:
+        """After the suppliers changed (m2m_changed): store the new estimate."""
+        value = self.connection_estimate().value
+        if value != self.expected_connections:
+            self.expected_connections = value
+            Wedding.objects.filter(pk=self.pk).update(expected_connections=value)
 
     def compute_instants(self) -> None:
         self.starts_at, self.ends_at = local_span(
@@ -227,3 +260,22 @@ class EmergencyContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.role})" if self.role else self.name
+
+
+class FreezeOverride(models.Model):
+    """Audit log: an admin overrode the wedding-day freeze, with a reason."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=200)
+    user = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150)
+    reason = models.TextField()
+    live_weddings = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username}: {self.action}"

@@ -1,0 +1,30 @@
+"""Query filters of the calendar API (django-filter: a bad value is a 400 naming it)."""
+
+from __future__ import annotations
+
+import django_filters as filters
+
+from apps.weddings.models import Venue, VenueType, Wedding
+
+
+class WeddingFilter(filters.FilterSet):
+    date_after = filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_before = filters.DateFilter(field_name="date", lookup_expr="lte")
+    region = filters.CharFilter(field_name="venue__region__code")
+    venue_type = filters.ChoiceFilter(field_name="venue__venue_type", choices=VenueType.choices)
+    supplier = filters.NumberFilter(field_name="suppliers", distinct=True)
+    status = filters.MultipleChoiceFilter(choices=Wedding.Status.choices)
+    venue = filters.NumberFilter(field_name="venue_id")
+
+    class Meta:
+        model = Wedding
+        fields = ["date_after", "date_before", "region", "venue_type", "supplier", "status"]
+
+
+class VenueFilter(filters.FilterSet):
+    region = filters.CharFilter(field_name="region__code")
+    venue_type = filters.ChoiceFilter(choices=VenueType.choices)
+
+    class Meta:
+        model = Venue
+        fields = ["region", "venue_type", "connectivity", "degraded"]

@@ -1,0 +1,109 @@
+"""/ws/ops/ over a real Daphne and Redis: subscriptions, sequence numbers, bad frames."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import websockets
+
+from apps.dashboards import live
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def session_cookie(user) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+async def recv_op(ws, op: str, timeout: float = 5.0) -> dict:
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if frame["op"] == op:
+            return frame
+
+
+def test_subscribe_receives_only_subscribed_metrics_in_sequence(daphne, operator_user):
+    headers = {"Cookie": session_cookie(operator_user), "Origin": daphne.url}
+
+    async def scenario():
+        async with websockets.connect(f"{daphne.ws_url}/ws/ops/", additional_headers=headers) as ws:
+            assert (await recv_op(ws, "hello"))["user"] == "oscar-operator"
+            await ws.send(json.dumps({"op": "subscribe", "series": ["test_live_a"]}))
+            sub = await recv_op(ws, "subscribed")
+            start = sub["series"]["test_live_a"]["seq"]
+            assert sub["series"]["test_live_a"]["stream"] == live.stream_for("test_live_a")
+
+            await asyncio.to_thread(
+                live.push_samples,
+                [("test_live_b", {}, 1.0, 9.0), ("test_live_a", {"x": "1"}, 2.0, 42.0)],
+            )
+            frame = await recv_op(ws, "samples")
+            assert frame["name"] == "test_live_a"
+            assert frame["seq"] == start + 1
+            assert frame["samples"] == [[{"x": "1"}, 2.0, 42.0]]
+
+            # Re-subscribing replaces the set: a now drops out, b comes in.
+            await ws.send(json.dumps({"op": "subscribe", "series": [{"name": "test_live_b"}]}))
+            await recv_op(ws, "subscribed")
+            await asyncio.to_thread(
+                live.push_samples, [("test_live_a", {}, 3.0, 1.0), ("test_live_b", {}, 3.0, 7.0)]
+            )
+            frame = await recv_op(ws, "samples")
+            assert (frame["name"], frame["samples"][0][2]) == ("test_live_b", 7.0)
+
+            # A sequence gap is visible to the page: numbers are shared across processes.
+            before = (await asyncio.to_thread(live.current_seqs, [live.stream_for("test_live_b")]))[
+                0
+            ]
+            await asyncio.to_thread(
+                live.next_seqs, [live.stream_for("test_live_b")]
+            )  # a lost frame
+            await asyncio.to_thread(live.push_samples, [("test_live_b", {}, 4.0, 8.0)])
+            frame = await recv_op(ws, "samples")
+            assert frame["seq"] == before + 2
+
+    asyncio.run(scenario())
+
+
+def test_bad_frames_get_errors_and_the_socket_survives(daphne, operator_user):
+    headers = {"Cookie": session_cookie(operator_user), "Origin": daphne.url}
+
+    async def scenario():
+        async with websockets.connect(f"{daphne.ws_url}/ws/ops/", additional_headers=headers) as ws:
+            await recv_op(ws, "hello")
+            for bad, code in [
+                ("{nope", "bad_json"),
+                ("[1]", "bad_frame"),
+                ('{"op": "dance"}', "unknown_op"),
+                ('{"op": "subscribe", "series": "x"}', "bad_subscribe"),
+                ('{"op": "subscribe", "series": ["ok", "no spaces"]}', "bad_subscribe"),
+                (json.dumps({"op": "subscribe", "series": ["m"] * 201}), "bad_subscribe"),
+            ]:
+                await ws.send(bad)
+                err = await recv_op(ws, "error")
+                assert err["code"] == code, bad
+            await ws.send('{"op": "ping"}')
+            assert (await recv_op(ws, "pong"))["op"] == "pong"
+
+    asyncio.run(scenario())
+
+
+def test_refuses_anonymous_and_non_staff(daphne, make_user):
+    """Closing before accept makes Daphne refuse the handshake with HTTP 403."""
+
+    async def refused(headers: dict) -> int:
+        with pytest.raises(websockets.InvalidStatus) as info:
+            async with websockets.connect(f"{daphne.ws_url}/ws/ops/", additional_headers=headers):
+                pass
+        return info.value.response.status_code
+
+    plain = make_user("pat", None)
+    assert asyncio.run(refused({"Origin": daphne.url})) == 403
+    assert asyncio.run(refused({"Origin": daphne.url, "Cookie": session_cookie(plain)})) == 403
+    assert asyncio.run(refused({"Origin": "http://evil.example"})) == 403
