@@ -65,6 +65,16 @@ def percentile(values, q: float) -> float:
     return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
 
 
+def _progress(index: int, phase: str, seconds: float, d: dict) -> None:
+    lookups = d["l1"]["hits"] + d["l1"]["misses"]
+    both = (d["l1"]["hits"] + d["l2"]["hits"]) / lookups
+    print(
+        f"[process {index}] {phase} pass: {lookups:,} reads in {seconds:.0f} s; "
+        f"L1 {d['l1']['hits'] / lookups:.2%}, L1+L2 {both:.2%}",
+        flush=True,
+    )
+
+
 def worker(index: int, args: dict, barrier, results) -> None:
     setup_django()
     from dataclasses import replace
@@ -116,9 +126,12 @@ def worker(index: int, args: dict, barrier, results) -> None:
     lat, d = run(cold_seq)
     out["cold_seconds"] = time.perf_counter() - started
     out["cold"] = d
+    _progress(index, "cold", out["cold_seconds"], d)
     barrier.wait()
+    started = time.perf_counter()
     lat, d = run(warm_seq)
     out["warm"] = d
+    _progress(index, "warm", time.perf_counter() - started, d)
     sample = lat[:: max(len(lat) // 200_000, 1)]
     out["service_p50_ns"] = statistics.median(sample)
     out["service_p99_ns"] = percentile(sample, 0.99)
@@ -185,6 +198,7 @@ def worker(index: int, args: dict, barrier, results) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="5,000 keys, 80,000 reads a process")
+    parser.add_argument("--requests", type=int, help="reads per process and pass")
     opts = parser.parse_args()
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     os.environ["REDIS_URL"] = redis_url
@@ -195,9 +209,11 @@ def main() -> None:
         "prefix": prefix,
         "keys": 5_000 if opts.quick else 100_000,
         "requests": 80_000 if opts.quick else 1_000_000,
-        "baseline_requests": 5_000 if opts.quick else 50_000,
+        "baseline_requests": 5_000 if opts.quick else 20_000,
         "invalidations": 100 if opts.quick else 300,
     }
+    if opts.requests:
+        args["requests"] = opts.requests
     import redis
 
     client = redis.Redis.from_url(redis_url)
