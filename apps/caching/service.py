@@ -610,6 +610,8 @@ class TwoTierCache:
                     message = pubsub.get_message(timeout=1.0)
                     if message and message["type"] == "message":
                         self._apply_message(message["data"])
+                    if (self._pending_keys or self._pending_tags) and self._l2_ready():
+                        self._flush_pending()  # the breaker closed without a reconnect
                     next_stats = self._maybe_publish_stats(next_stats)
             except Exception as exc:
                 if self.subscribed.is_set():
