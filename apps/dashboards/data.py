@@ -6,8 +6,6 @@ import math
 import time
 from collections import Counter
 
-from django.utils import timezone
-
 from apps.dashboards import figures
 from apps.dashboards.models import Dashboard, Widget, WidgetKind
 
@@ -93,16 +91,10 @@ def widget_payload(widget: Widget, start: float, end: float, downsample: bool = 
 
 
 def live_weddings_summary() -> dict:
-    """Weddings live now, counted by region and by status, plus the first few by name."""
-    from apps.weddings.models import Wedding
+    """Weddings in wedding-day mode now (the calendar's rule), by region and by status."""
+    from apps.weddings.live import live_weddings
 
-    now = timezone.now()
-    live = (
-        Wedding.objects.filter(starts_at__lte=now, ends_at__gte=now)
-        .exclude(status=Wedding.Status.CANCELLED)
-        .select_related("venue", "venue__region")
-        .order_by("starts_at")
-    )
+    live = live_weddings()
     rows = list(live[:500])
     by_region = Counter(w.venue.region.name for w in rows)
     by_status = Counter(w.status for w in rows)

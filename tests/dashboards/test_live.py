@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import websockets
@@ -19,6 +20,12 @@ def session_cookie(user) -> str:
     client = Client()
     client.force_login(user)
     return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def run(coro) -> object:
+    """asyncio.run in its own thread: Playwright's sync API leaves a loop in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result(timeout=60)
 
 
 async def recv_op(ws, op: str, timeout: float = 5.0) -> dict:
@@ -68,7 +75,7 @@ def test_subscribe_receives_only_subscribed_metrics_in_sequence(daphne, operator
             frame = await recv_op(ws, "samples")
             assert frame["seq"] == before + 2
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_bad_frames_get_errors_and_the_socket_survives(daphne, operator_user):
@@ -91,7 +98,7 @@ def test_bad_frames_get_errors_and_the_socket_survives(daphne, operator_user):
             await ws.send('{"op": "ping"}')
             assert (await recv_op(ws, "pong"))["op"] == "pong"
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_refuses_anonymous_and_non_staff(daphne, make_user):
@@ -104,6 +111,40 @@ def test_refuses_anonymous_and_non_staff(daphne, make_user):
         return info.value.response.status_code
 
     plain = make_user("pat", None)
-    assert asyncio.run(refused({"Origin": daphne.url})) == 403
-    assert asyncio.run(refused({"Origin": daphne.url, "Cookie": session_cookie(plain)})) == 403
-    assert asyncio.run(refused({"Origin": "http://evil.example"})) == 403
+    assert run(refused({"Origin": daphne.url})) == 403
+    assert run(refused({"Origin": daphne.url, "Cookie": session_cookie(plain)})) == 403
+    assert run(refused({"Origin": "http://evil.example"})) == 403
+
+
+def test_ingest_over_the_api_reaches_a_subscribed_socket(daphne, operator_user, admin_user_):
+    """The whole path: POST /api/v1/metrics/ -> commit -> samples_ingested -> /ws/ops/."""
+    import urllib.request
+
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=admin_user_).key
+    headers = {"Cookie": session_cookie(operator_user), "Origin": daphne.url}
+
+    def post(value: float) -> None:
+        body = json.dumps(
+            {"samples": [{"name": "test_e2e", "labels": {"r": "uk"}, "value": value}]}
+        )
+        req = urllib.request.Request(
+            f"{daphne.url}/api/v1/metrics/",
+            data=body.encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Token {token}"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 202
+
+    async def scenario():
+        async with websockets.connect(f"{daphne.ws_url}/ws/ops/", additional_headers=headers) as ws:
+            await recv_op(ws, "hello")
+            await ws.send(json.dumps({"op": "subscribe", "series": ["test_e2e"]}))
+            await recv_op(ws, "subscribed")
+            await asyncio.to_thread(post, 12.5)
+            frame = await recv_op(ws, "samples")
+            assert frame["name"] == "test_e2e"
+            assert frame["samples"][0][0] == {"r": "uk"} and frame["samples"][0][2] == 12.5
+
+    run(scenario())
