@@ -13,15 +13,17 @@ import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from apps.accounts.logout import CLOSE_LOGGED_OUT, user_group
 from apps.accounts.roles import is_operator
 from apps.dashboards import live
 from apps.dashboards.push import OPS_GROUP
 from apps.dashboards.specs import METRIC_NAME
+from wedsync_ops.websocket import QuietWhenDropped
 
 CLOSE_FORBIDDEN = 4403
 
 
-class OpsConsumer(AsyncWebsocketConsumer):
+class OpsConsumer(QuietWhenDropped, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.streams: dict[str, str] = {}  # stream -> metric name
         user = self.scope.get("user")
@@ -30,6 +32,9 @@ class OpsConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.channel_layer.group_add(OPS_GROUP, self.channel_name)
+        # Logout closes this socket (apps.accounts.logout).
+        self.user_group = user_group(user.pk)
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
         await self.send(
             text_data=orjson.dumps({"op": "hello", "user": user.get_username()}).decode()
@@ -39,6 +44,8 @@ class OpsConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_discard(OPS_GROUP, self.channel_name)
         for stream in getattr(self, "streams", {}):
             await self.channel_layer.group_discard(stream, self.channel_name)
+        if getattr(self, "user_group", None):
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -92,6 +99,9 @@ class OpsConsumer(AsyncWebsocketConsumer):
 
     async def ops_samples(self, message: dict) -> None:
         await self.send(text_data=orjson.dumps(message["frame"]).decode())
+
+    async def ops_logout(self, message: dict) -> None:
+        await self.close(code=CLOSE_LOGGED_OUT)
 
     async def _error(self, code: str, text: str) -> None:
         await self.send(
