@@ -87,7 +87,30 @@ def widget_payload(widget: Widget, start: float, end: float, downsample: bool = 
             return {**base, "weddings": live_weddings_summary()}
         latest = {name: fetch_latest(name) for name in figures.STATUS_METRICS}
         return {**base, "components": figures.status_components(latest, time.time())}
-    return base  # alert widgets read /api/v1/alerts/ in the browser
+    if widget.options.get("section") == "emergency":
+        return {**base, **emergency_panel()}
+    return base  # alert lists read /api/v1/alerts/ in the browser (and live {"op": "alert"})
+
+
+def emergency_panel() -> dict:
+    """What the emergency buttons need: the types, live weddings to pick from, open incidents."""
+    from apps.alerts.models import EmergencyType, Incident
+    from apps.weddings.live import live_weddings
+
+    weddings = [
+        {"id": w.pk, "venue": w.venue_id, "label": f"{w.couple_name} — {w.venue.name}"}
+        for w in live_weddings()[:100]
+    ]
+    incidents = [
+        {
+            "id": i.pk,
+            "title": i.title,
+            "emergency_type": i.emergency_type,
+            "created_at": i.created_at,
+        }
+        for i in Incident.objects.filter(status=Incident.Status.OPEN).order_by("-created_at")[:5]
+    ]
+    return {"types": EmergencyType.choices, "weddings": weddings, "incidents": incidents}
 
 
 def live_weddings_summary() -> dict:
