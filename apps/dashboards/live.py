@@ -15,7 +15,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -95,46 +95,74 @@ def frames_for(samples: Iterable[tuple]) -> dict[str, dict]:
     }
 
 
-def push_samples(samples: list[tuple]) -> int:
-    """Send a committed batch to the pages subscribed to its metrics; returns frames sent.
+class _Sender:
+    """One event loop thread per process that sends pushes in order.
 
-    Best effort: a failure is logged and the pages notice the gap by sequence number."""
-    frames = frames_for(samples)
-    if not frames:
-        return 0
+    async_to_sync from a plain thread would start a fresh loop, and with it a fresh Redis
+    connection, for every batch (~30 ms); a long-lived loop keeps the layer's connection
+    and lets the ingesting request return without waiting for the fan-out."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or not self._loop.is_running():
+                loop = asyncio.new_event_loop()
+                started = threading.Event()
+
+                def run() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(started.set)
+                    loop.run_forever()
+
+                threading.Thread(target=run, name="ops-push", daemon=True).start()
+                started.wait(5)
+                self._loop = loop
+            return self._loop
+
+    def submit(self, coro) -> Future:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop())
+
+
+_sender = _Sender()
+
+
+async def _send_frames(frames: list[dict]) -> int:
     layer = get_channel_layer()
-    if layer is None:
+    sent = 0
+    for frame in frames:
+        try:
+            await layer.group_send(frame["stream"], {"type": "ops.samples", "frame": frame})
+            sent += 1
+        except Exception:  # best effort: pages see the gap by sequence number
+            log.warning("ops sample push failed", exc_info=True)
+    return sent
+
+
+def push_samples(samples: list[tuple], wait: bool = False) -> int:
+    """Send a committed batch to the pages subscribed to its metrics.
+
+    Returns the number of frames handed to the sender (sent, when wait=True). Best effort:
+    a failure is logged and the pages notice the gap by sequence number."""
+    frames = frames_for(samples)
+    if not frames or get_channel_layer() is None:
         return 0
     try:
         seqs = next_seqs([f["stream"] for f in frames.values()])
     except Exception:
         log.warning("ops sequence numbers unavailable; not pushing", exc_info=True)
         return 0
-    sent = 0
-
-    async def send_all() -> None:
-        nonlocal sent
-        for frame, seq in zip(frames.values(), seqs, strict=True):
-            frame["seq"] = seq
-            await layer.group_send(frame["stream"], {"type": "ops.samples", "frame": frame})
-            sent += 1
-
-    try:
-        _run(send_all)
-    except Exception:
-        log.warning("ops sample push failed", exc_info=True)
-    return sent
-
-
-def _run(coro_fn) -> None:
-    """async_to_sync, also from a thread that already runs an event loop (then off-thread)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        async_to_sync(coro_fn)()
-        return
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(async_to_sync(coro_fn)).result(timeout=10)
+    for frame, seq in zip(frames.values(), seqs, strict=True):
+        frame["seq"] = seq
+    if not settings.REDIS_URL:
+        # The in-memory layer's queues belong to the server's loop: reach it via async_to_sync.
+        return async_to_sync(_send_frames)(list(frames.values()))
+    future = _sender.submit(_send_frames(list(frames.values())))
+    if wait:
+        return future.result(timeout=10)
+    return len(frames)
 
 
 def on_samples_ingested(sender=None, samples=None, **kwargs) -> None:

@@ -435,6 +435,7 @@
 
   function loadSnapshot(widgetIds) {
     var q = base + "data/?" + rangeQuery() + (widgetIds ? "&widgets=" + widgetIds.join(",") : "");
+    if (/[?&]downsample=0/.test(location.search)) q += "&downsample=0"; // comparison runs only
     var started = performance.now();
     var p = api(q).then(function (snap) {
       Object.keys(snap.widgets).forEach(function (id) {
@@ -444,6 +445,13 @@
       state.lastSnapshotMs = performance.now() - started;
       updatedEl.textContent = "Updated " + new Date().toLocaleTimeString();
       if (!widgetIds) document.body.setAttribute("data-rendered", String(Date.now()));
+      if (!widgetIds && state.firstRenderMs === undefined) {
+        state.firstRenderMs = performance.now(); // since navigation start: the bench's figure
+        state.firstPoints = Object.keys(state.widgets).reduce(function (n, id) {
+          var w = state.widgets[id];
+          return n + (w.plot ? w.plot.data.reduce(function (m, t) { return m + t.x.length; }, 0) : 0);
+        }, 0);
+      }
     }).catch(function (err) {
       say("Could not load data: " + errorText(err), true);
     });
