@@ -1,25 +1,30 @@
-"""Live samples for ops pages: one channel-layer group per metric name, with sequence numbers.
+"""Live samples for ops pages, with a sequence number per metric stream.
 
-A page subscribes to the metric names it shows; each ingested batch is sent once per
-metric name to that name's group. Every frame carries the stream's next sequence
-number, kept in Redis in the full stack (shared by every ingesting process), so a page
-that misses a frame (a Redis blip, a full channel) sees the gap and reloads over REST.
+A page subscribes to the metric names it shows. Each committed batch becomes one frame per
+metric name, and every frame carries its stream's next sequence number, kept in Redis in
+the full stack (shared by every ingesting process), so a page that misses a frame (a Redis
+blip) sees the gap and reloads over REST.
+
+Full stack: the batch is PUBLISHed once and each Daphne process's hub (hub.py) writes it
+to its own sockets. Embedded default (one process, in-memory layer): one channel-layer
+group per metric name.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
 import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import Future
 
+import orjson
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+
+from apps.dashboards.hub import channel as hub_channel
 
 log = logging.getLogger(__name__)
 
@@ -95,40 +100,6 @@ def frames_for(samples: Iterable[tuple]) -> dict[str, dict]:
     }
 
 
-class _Sender:
-    """One event loop thread per process that sends pushes in order.
-
-    async_to_sync from a plain thread would start a fresh loop, and with it a fresh Redis
-    connection, for every batch (~30 ms); a long-lived loop keeps the layer's connection
-    and lets the ingesting request return without waiting for the fan-out."""
-
-    def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = threading.Lock()
-
-    def loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None or not self._loop.is_running():
-                loop = asyncio.new_event_loop()
-                started = threading.Event()
-
-                def run() -> None:
-                    asyncio.set_event_loop(loop)
-                    loop.call_soon(started.set)
-                    loop.run_forever()
-
-                threading.Thread(target=run, name="ops-push", daemon=True).start()
-                started.wait(5)
-                self._loop = loop
-            return self._loop
-
-    def submit(self, coro) -> Future:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop())
-
-
-_sender = _Sender()
-
-
 async def _send_frames(frames: list[dict]) -> int:
     layer = get_channel_layer()
     sent = 0
@@ -141,11 +112,11 @@ async def _send_frames(frames: list[dict]) -> int:
     return sent
 
 
-def push_samples(samples: list[tuple], wait: bool = False) -> int:
+def push_samples(samples: list[tuple]) -> int:
     """Send a committed batch to the pages subscribed to its metrics.
 
-    Returns the number of frames handed to the sender (sent, when wait=True). Best effort:
-    a failure is logged and the pages notice the gap by sequence number."""
+    Returns the number of frames published. Best effort: a failure is logged and the
+    pages notice the gap by sequence number."""
     frames = frames_for(samples)
     if not frames or get_channel_layer() is None:
         return 0
@@ -156,13 +127,17 @@ def push_samples(samples: list[tuple], wait: bool = False) -> int:
         return 0
     for frame, seq in zip(frames.values(), seqs, strict=True):
         frame["seq"] = seq
-    if not settings.REDIS_URL:
-        # The in-memory layer's queues belong to the server's loop: reach it via async_to_sync.
-        return async_to_sync(_send_frames)(list(frames.values()))
-    future = _sender.submit(_send_frames(list(frames.values())))
-    if wait:
-        return future.result(timeout=10)
-    return len(frames)
+    if settings.REDIS_URL:
+        # Full stack: one PUBLISH per batch; each Daphne's hub fans out to its own sockets.
+        try:
+            payload = orjson.dumps({"frames": list(frames.values())})
+            _client().publish(hub_channel(), payload)
+        except Exception:
+            log.warning("ops sample publish failed", exc_info=True)
+            return 0
+        return len(frames)
+    # Embedded default: the in-memory layer's queues belong to the server's loop.
+    return async_to_sync(_send_frames)(list(frames.values()))
 
 
 def on_samples_ingested(sender=None, samples=None, **kwargs) -> None:

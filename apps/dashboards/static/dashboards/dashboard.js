@@ -476,7 +476,8 @@
   var statusRefresh = null;
   function onSamples(frame) {
     var last = state.seq[frame.stream];
-    if (last !== undefined && last !== null && frame.seq > last + 1) {
+    if (last !== undefined && last !== null && (frame.seq > last + 1 || frame.seq < last - 100)) {
+      // A gap (frames lost), or numbers restarted (Redis lost its data): reload a snapshot.
       state.seq[frame.stream] = frame.seq;
       resync("gap on " + frame.name + ": " + last + " → " + frame.seq);
       return;
@@ -565,6 +566,10 @@
         loadSnapshot().then(function () { if (state.ws === ws && ws.readyState === WebSocket.OPEN) setConn("live", "Live"); });
       } else if (frame.op === "samples") {
         onSamples(frame);
+      } else if (frame.op === "batch") {
+        frame.frames.forEach(onSamples);
+      } else if (frame.op === "resync") {
+        resync(frame.reason || "server asked");
       } else if (frame.op === "alert" && frame.alert) {
         state.alerts[frame.alert.id] = frame.alert;
         renderAlerts();
