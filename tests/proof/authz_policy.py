@@ -36,7 +36,8 @@ POLICY: list[tuple[str, set[str] | None, str]] = [
     (r"^/api/v1/realtime/publish/$", None, STAFF_OR_SUPPLIER),
     # Suppliers read their own weddings over the API (scoping tested separately). Their own
     # supplier record (with the quota) is staff-only: the calendar app chose the strict side.
-    (r"^/api/v1/weddings/", {"GET"}, SUPPLIER_READ),
+    # Not the sub-resources: a wedding's escalation contacts are staff-only.
+    (r"^/api/v1/weddings/(\{[^}]+\}/)?$", {"GET"}, SUPPLIER_READ),
 ]
 
 STAFF = {"operator", "admin"}
