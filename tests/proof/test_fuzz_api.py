@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import ARTIFACTS, ROOT
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
 # The coverage phase (boundary values of every parameter) runs when asked: FUZZ_PHASES.
 PHASES = os.environ.get("FUZZ_PHASES", "examples,fuzzing")
 SEED = int(os.environ.get("FUZZ_SEED", "20261129"))
