@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 import websockets
 
 from apps.accounts.logout import CLOSE_LOGGED_OUT
+from tests.proof.conftest import needs
 from tests.proof.helpers import close_code, csrf_pair, http_request, recv_json, session_cookie
 
 
@@ -84,3 +86,67 @@ def test_logout_closes_that_users_ops_sockets_on_every_process(daphne, start_dap
         )
     )
     assert code in (403, 4403)
+
+
+# --- the gateway's topics: who may subscribe and publish to what -------------------------
+
+
+async def _subscribe_outcome(url: str, topic: str) -> object:
+    """ "subscribed", an error code, or the close code the gateway answered with."""
+    try:
+        async with websockets.connect(url, open_timeout=10, ping_interval=None) as ws:
+            await ws.send(json.dumps({"op": "subscribe", "topics": [topic]}))
+            while True:
+                frame = await recv_json(ws, 10)
+                if frame.get("op") == "subscribed":
+                    return "subscribed"
+                if frame.get("op") == "error":
+                    return frame["code"]
+    except websockets.ConnectionClosed as exc:
+        return exc.rcvd.code if exc.rcvd else 1006
+
+
+@needs("apps.realtime.hub")
+@pytest.mark.django_db(transaction=True)
+def test_gateway_topic_matrix(daphne, world):
+    from rest_framework.authtoken.models import Token
+
+    staff_key = Token.objects.create(user=world.callers["operator"].user).key
+    a, b = world.supplier_a.id, world.supplier_b.id
+    wa, wb = world.wedding_a.id, world.wedding_b.id
+    topics = [f"wedding:{wa}", f"wedding:{wb}", f"supplier:{a}", f"supplier:{b}"]
+    callers = {
+        "supplier": f"?token={world.token_a}",
+        "other_supplier": f"?token={world.token_b}",
+        "staff API token": f"?token={staff_key}",
+        "anonymous": "",
+        "forged": "?token=wss_forged",
+    }
+    expected = {
+        "supplier": ["subscribed", "forbidden", "subscribed", "forbidden"],
+        "other_supplier": ["forbidden", "subscribed", "forbidden", "subscribed"],
+        "staff API token": [4401] * 4,  # the gateway is for suppliers; staff use /ws/ops/
+        "anonymous": [4401] * 4,
+        "forged": [4401] * 4,
+    }
+    seen = {
+        name: [
+            asyncio.run(_subscribe_outcome(f"{daphne.ws_url}/ws/realtime/{query}", topic))
+            for topic in topics
+        ]
+        for name, query in callers.items()
+    }
+    assert seen == expected
+
+    # Publishing follows the same rule for supplier tokens (staff may publish anywhere).
+    statuses = {}
+    for topic in (f"wedding:{wa}", f"wedding:{wb}"):
+        status, _, _ = http_request(
+            daphne.url,
+            "POST",
+            "/api/v1/realtime/publish/",
+            body={"topic": topic, "data": {"x": 1}},
+            headers={"Authorization": f"Token {world.token_a}"},
+        )
+        statuses[topic] = status
+    assert statuses == {f"wedding:{wa}": 202, f"wedding:{wb}": 403}
