@@ -143,21 +143,29 @@ async def run(args, staff_token: str, suppliers: list, base: str, ws_base: str, 
     stop = threading.Event()
     topics = [t for _, ts in suppliers for t in ts]
 
-    def publisher() -> None:
-        n = 0
+    lock = threading.Lock()
+
+    def publisher(k: int) -> None:
+        # Each of P threads publishes every P-th message, paced to the shaped rate.
+        n = k
         while not stop.is_set():
             elapsed = time.monotonic() - started
-            rate = args.rate * shape(min(1.0, elapsed / total))
+            rate = args.rate * shape(min(1.0, elapsed / total)) / args.publishers
+            t0 = time.monotonic()
             topic = topics[n % len(topics)]
             status = publish(base, staff_token, topic, {"n": n, "t": time.time()})
-            statuses[status] = statuses.get(status, 0) + 1
-            if status == 202:
-                published.setdefault(topic, []).append(n)
-            n += 1
-            time.sleep(max(0.0, 1.0 / rate))
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+                if status == 202:
+                    published.setdefault(topic, []).append(n)
+            n += args.publishers
+            time.sleep(max(0.0, 1.0 / rate - (time.monotonic() - t0)))
 
-    thread = threading.Thread(target=publisher, daemon=True)
-    thread.start()
+    threads = [
+        threading.Thread(target=publisher, args=(k,), daemon=True) for k in range(args.publishers)
+    ]
+    for thread in threads:
+        thread.start()
     rss_warm = None
     while time.monotonic() - started < total:
         await asyncio.sleep(min(10.0, total / 20))
@@ -174,7 +182,8 @@ async def run(args, staff_token: str, suppliers: list, base: str, ws_base: str, 
             flush=True,
         )
     stop.set()
-    thread.join(30)
+    for thread in threads:
+        thread.join(30)
     await asyncio.sleep(3)  # the last deliveries
     lost = 0
     for client in clients:
@@ -209,6 +218,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=300)
     parser.add_argument("--suppliers", type=int, default=6)
     parser.add_argument("--rate", type=float, default=40.0, help="publishes/s at the base")
+    parser.add_argument("--publishers", type=int, default=4, help="HTTP publisher threads")
     parser.add_argument("--ramp", type=float, default=10.0, help="seconds to connect all")
     parser.add_argument("--out", default=None, help="write a Markdown summary here")
     parser.add_argument("--quick", action="store_true", help="1 minute, 60 clients")
