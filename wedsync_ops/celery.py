@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wedsync_ops.settings")
 
@@ -27,3 +28,11 @@ def _register_periodic_jobs(sender: Celery, **_: object) -> None:
         sender.add_periodic_task(
             job.every_seconds, sender.signature(job.task, kwargs=job.kwargs), name=job.name
         )
+
+
+@beat_init.connect
+def _one_active_beat(sender=None, **_: object) -> None:
+    """One active beat at a time; more beats wait as standbys (wedsync_ops/beat_lock.py)."""
+    from wedsync_ops.beat_lock import on_beat_init
+
+    on_beat_init(sender)

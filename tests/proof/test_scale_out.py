@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -180,38 +179,65 @@ def test_an_alert_fires_once_and_notifies_once_with_two_of_everything(topology, 
     assert len(firing) == 1, [r["json"].get("event") for r in receiver.completed]
 
 
-def _beat(env: dict, name: str) -> subprocess.Popen:
+def _beat(env: dict, name: str):
     args = [sys.executable, "-m", "celery", "-A", "wedsync_ops", "beat", "-l", "info"]
     args += ["--scheduler", "django_celery_beat.schedulers:DatabaseScheduler", "--pidfile="]
-    proc, _ = _spawn(args, env, name)
-    return proc
+    return _spawn(args, env, name)
+
+
+def _wait_for(predicate, timeout: float) -> float | None:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if predicate():
+            return time.monotonic() - started
+        time.sleep(0.2)
+    return None
 
 
 @needs("apps.monitoring.collect")
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_periodic_work_runs_once_per_interval_even_with_two_beats(topology, service_env):
+def test_one_beat_leads_a_standby_takes_over_and_periodic_work_runs_once(topology, service_env):
     from apps.monitoring.models import Sample
 
-    env = {**service_env, "WEDSYNC_COLLECT_INTERVAL": str(COLLECT_INTERVAL)}
+    ttl = 3.0
+    env = {
+        **service_env,
+        "WEDSYNC_COLLECT_INTERVAL": str(COLLECT_INTERVAL),
+        "BEAT_LEADER_TTL": str(ttl),
+    }
     beats = [_beat(env, "beat-1"), _beat(env, "beat-2")]
     try:
-        time.sleep(4)  # both beats up and ticking
+        assert _wait_for(
+            lambda: (
+                sum("beat leader:" in log.read_text() for _, log in beats) == 1
+                and sum("beat standby:" in log.read_text() for _, log in beats) == 1
+            ),
+            60,
+        ), [log.read_text()[-2000:] for _, log in beats]
+        (leader, leader_log), (standby, standby_log) = sorted(
+            beats, key=lambda b: "beat leader:" not in b[1].read_text()
+        )
         started = time.time()
-        time.sleep(12)
+        time.sleep(10)
         ended = time.time()
+        assert "Sending due task" in leader_log.read_text()
+        assert "Sending due task" not in standby_log.read_text()  # one beat sends
+        os.killpg(leader.pid, signal.SIGKILL)
+        took = _wait_for(lambda: "beat leader:" in standby_log.read_text(), ttl + 10)
+        assert took is not None and took <= ttl + 2, standby_log.read_text()[-2000:]
+        assert _wait_for(lambda: "Sending due task" in standby_log.read_text(), 10) is not None
     finally:
-        for proc in beats:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(15)
+        for proc, _ in beats:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(15)
     ts = sorted(
         Sample.objects.filter(
             series__name="wedsync_db_up", ts__gte=started, ts__lt=ended
         ).values_list("ts", flat=True)
     )
     expected = (ended - started) / COLLECT_INTERVAL
-    # Two beats tick every job twice; the collection's Redis SET NX lets one run per interval.
-    assert len(ts) >= 1, "no collection ran"
-    assert len(ts) <= expected + 1, (len(ts), expected, ts)
+    assert 1 <= len(ts) <= expected + 1, (len(ts), expected, ts)
     gaps = [b - a for a, b in zip(ts, ts[1:], strict=False)]
     assert all(g >= COLLECT_INTERVAL * 0.5 for g in gaps), gaps
