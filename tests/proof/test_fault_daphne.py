@@ -66,6 +66,7 @@ def test_killed_daphne_releases_its_suppliers_leases_within_the_ttl(start_daphne
         }
 
     result = asyncio.run(scenario())
+    print(f"lease TTL {TTL}s: the supplier could connect again {result['first_open']}s after")
     assert result["over_quota_elsewhere"] == 4429, result  # the quota is global
     assert result["attempts"][0][1] == 4429, result  # not released instantly by magic...
     assert result["first_open"] is not None, result
