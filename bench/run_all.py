@@ -254,7 +254,9 @@ def markdown(report: dict) -> str:
     for bench in report["benches"]:
         line = f"- `{bench['file']}`: {bench['status']} in {bench.get('seconds', '?')} s"
         if bench.get("error"):
-            line += f" — {bench['error'][:300]}"
+            # The last line of the output says what went wrong; the log has the rest.
+            last = [x for x in bench["error"].splitlines() if x.strip()][-1:] or [""]
+            line += f" — `{last[0].strip()[:240]}` (log: {bench.get('log', '')})"
         out.append(line)
     summary = report["summary"]
     out += [
@@ -274,7 +276,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="directory for REPORT.md and report.json")
     parser.add_argument("--timeout", type=float, help="seconds per benchmark")
     parser.add_argument("--no-migrate", action="store_true", help="the database is ready")
+    parser.add_argument("--render", metavar="JSON", help="only re-write REPORT.md from JSON")
     args = parser.parse_args(argv)
+    if args.render:
+        source = Path(args.render)
+        (source.parent / "REPORT.md").write_text(markdown(json.loads(source.read_text())))
+        return 0
 
     paths = [Path(p).resolve() for p in args.benches] or discover()
     if not paths:
