@@ -79,6 +79,9 @@ def test_supplier_token_sees_only_its_weddings_and_is_refused_the_admin_api(
     assert client.get(f"/api/v1/weddings/{w2.pk}/").status_code == 404
     assert client.post("/api/v1/weddings/", {}, format="json").status_code == 403
     assert client.delete(f"/api/v1/weddings/{w1.pk}/").status_code == 403
+    # Its own supplier record it may read; nobody else's, and no list.
+    assert client.get(f"/api/v1/suppliers/{mine.pk}/").json()["name"] == "Mine"
+    assert client.get(f"/api/v1/suppliers/{theirs.pk}/").status_code == 404
     for url in ("/api/v1/suppliers/", "/api/v1/venues/", "/api/v1/regions/",
                 "/api/v1/contacts/", "/api/v1/insights/"):  # fmt: skip
         response = client.get(url)
@@ -323,12 +326,16 @@ def test_escalation_chain_wedding_then_venue_then_platform(
     EmergencyContact.objects.create(name="Planner", phone="2", wedding=w, order=1)
     EmergencyContact.objects.create(name="Best man", phone="3", wedding=w, order=0)
     EmergencyContact.objects.create(name="Elsewhere", phone="4", wedding=other, order=0)
-    response = operator_api.get(f"/api/v1/weddings/{w.pk}/escalation/")
+    response = operator_api.get(f"/api/v1/contacts/escalation/?wedding={w.pk}")
     assert response.status_code == 200
     assert [c["name"] for c in response.json()] == ["Best man", "Planner", "Manager", "NOC"]
+    assert operator_api.get("/api/v1/contacts/escalation/").status_code == 400
+    assert operator_api.get("/api/v1/contacts/escalation/?wedding=x").status_code == 400
+    assert operator_api.get("/api/v1/contacts/escalation/?wedding=999999").status_code == 404
     supplier = make_supplier()
     w.suppliers.add(supplier)
-    assert supplier_client(supplier).get(f"/api/v1/weddings/{w.pk}/escalation/").status_code == 403
+    url = f"/api/v1/contacts/escalation/?wedding={w.pk}"
+    assert supplier_client(supplier).get(url).status_code == 403
 
 
 def test_cancelling_or_deleting_a_live_wedding_and_deleting_a_venue_are_frozen(
