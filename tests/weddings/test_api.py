@@ -402,3 +402,18 @@ def test_timezone_fix_moves_back_to_back_weddings_together(admin_api, make_venue
     # 11:00 EDT = 15:00Z (it was 16:00Z in Chicago); the local times did not change.
     assert a.starts_at.hour == 15 and a.ceremony_time == time(11, 0)
     assert b.starts_at == a.ends_at
+
+
+def test_region_patch_with_incomplete_months_is_400(admin_api, region):
+    url = f"/api/v1/regions/{region.code}/"
+    response = admin_api.patch(
+        url, {"months": [{"season": "peak", "multiplier": 0.5}]}, format="json"
+    )
+    assert response.status_code == 400 and "months" in response.json(), response.content
+    response = admin_api.patch(url, {"timezone": "0"}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["timezone"]
+    response = admin_api.patch(
+        url, {"months": [{"month": 2, "season": "peak", "multiplier": 0.5}]}, format="json"
+    )
+    assert response.status_code == 200
+    assert {"month": 2, "season": "peak", "multiplier": 0.5} in response.json()["months"]

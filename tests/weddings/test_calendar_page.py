@@ -32,6 +32,10 @@ def test_demo_is_fast_idempotent_and_shaped_like_a_wedding_year():
         (t, r) for t in demo.VENUE_NAMES for r in demo.REGIONS
     }
     assert Supplier.objects.filter(max_connections__lt=200).count() == 0
+    from django.core.validators import validate_email
+
+    for email in Supplier.objects.values_list("contact_email", flat=True):
+        validate_email(email)
     # Peak season and Saturdays carry the load: a June Saturday has dozens.
     june_saturdays = (
         Wedding.objects.filter(date__month=6, date__week_day=7)
