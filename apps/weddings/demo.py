@@ -297,6 +297,8 @@ def _year_of_weddings(ctx, venues, suppliers, regions) -> None:
     new: list[Wedding] = []
     chosen: list[list[int]] = []
     for venue in ctx.progress(venues, "weddings by venue"):
+        if venue.region.code not in tables:  # a demo venue an admin moved to another region
+            tables[venue.region.code] = seasons.season_table(venue.region)
         table = tables[venue.region.code]
         for day in days:
             rng = random.Random(f"{venue.name}|{day.isoformat()}")

@@ -66,6 +66,14 @@ def test_demo_is_fast_idempotent_and_shaped_like_a_wedding_year():
     demo.seed(again)
     assert (Venue.objects.count(), Supplier.objects.count(), Wedding.objects.count()) == counts
     assert [s["token"] for s in again.credentials["suppliers"]] == [s["token"] for s in creds]
+    # An admin's edits do not break a re-seed: a demo venue moved to a region of their own.
+    from apps.weddings.models import Region
+
+    moved = Venue.objects.first()
+    moved.region = Region.objects.create(code="eu-test", name="EU", timezone="Europe/Paris")
+    moved.save()
+    demo.seed(SeedContext(stdout=io.StringIO(), quiet=True))
+    assert Venue.objects.count() == counts[0]
 
 
 @pytest.mark.django_db
