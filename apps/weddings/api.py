@@ -7,6 +7,8 @@ from django.db.models import Prefetch, ProtectedError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -209,6 +211,25 @@ class WeddingViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
                     override_reason=_reason(self.request),
                 )
             serializer.save()
+
+    def retrieve(self, request, *args, **kwargs):
+        """The detail read goes through the two-tier cache (apps.caching): any write to the
+        wedding, its venue or its suppliers invalidates it in every process."""
+        from apps.caching.bundles import supplier_wedding_ids, wedding_detail
+
+        try:
+            pk = int(kwargs[self.lookup_field])
+        except (TypeError, ValueError):
+            raise NotFound() from None
+        supplier = getattr(request.user, "supplier", None)
+        if supplier is not None and pk not in supplier_wedding_ids(supplier.pk):
+            raise NotFound()
+
+        def render() -> dict:
+            wedding = get_object_or_404(self.get_queryset(), pk=pk)
+            return dict(self.get_serializer(wedding).data)
+
+        return Response(wedding_detail(pk, render))
 
     def perform_destroy(self, wedding):
         from apps.weddings.live import live_weddings
