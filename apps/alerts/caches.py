@@ -56,6 +56,33 @@ def rules_by_metric(version: int) -> dict[str, list[AlertRule]]:
     return loaded
 
 
+def peek_rules() -> dict[str, list[AlertRule]] | None:
+    """The rules last loaded, if recent, whatever the version (to filter a batch before the
+    round trip that tells the current version)."""
+    cached = _rules
+    if cached is None or time.monotonic() - cached[1] >= MAX_AGE_SECONDS:
+        return None
+    return cached[2]
+
+
+_no_data: tuple[int, frozenset[str]] | None = None
+
+
+def no_data_metrics(by_metric: dict[str, list[AlertRule]]) -> frozenset[str]:
+    """Metrics with a no-data rule (their series index is kept), memoised per loaded rule set."""
+    global _no_data
+    cached = _no_data
+    if cached is not None and cached[0] == id(by_metric):
+        return cached[1]
+    found = frozenset(
+        metric
+        for metric, rules in by_metric.items()
+        if any(rule.kind == AlertRule.Kind.NO_DATA for rule in rules)
+    )
+    _no_data = (id(by_metric), found)
+    return found
+
+
 def active_alerts(version: int) -> frozenset[tuple[int, str]]:
     global _active
     cached = _active

@@ -35,6 +35,7 @@ from apps.alerts.weddingday import LiveContext, live_context, threshold_for
 from apps.alerts.windows import Sample, store
 
 log = logging.getLogger(__name__)
+_EMPTY = np.empty((0, 2))
 
 
 @dataclass
@@ -104,9 +105,9 @@ def evaluate_threshold_rules(
             for fp in wanted[rule.pk]:
                 window = metric_windows.get(fp)
                 if window is None or not len(window):
-                    points = []
+                    points = _EMPTY
                 else:
-                    points = window[np.searchsorted(window[:, 0], start) :].tolist()
+                    points = window[np.searchsorted(window[:, 0], start) :]
                 labels = candidates[fp]
                 threshold, wedding_day = threshold_for(rule, labels, ctx)
                 condition, value = ev.evaluate_threshold(
@@ -162,8 +163,21 @@ def evaluate_no_data_rule(rule: AlertRule, now: float) -> list[Outcome]:
 def on_samples(samples: list[Sample], now: float | None = None) -> list[dict]:
     """Receiver of samples_ingested: keep the windows, evaluate the rules the batch touched."""
     now = time.time() if now is None else now
-    touched, (rules_version, alerts_version) = store().append_and_versions(samples)
-    by_metric = caches.rules_by_metric(rules_version)
+    # Windows are kept only for metrics some rule reads: a batch of unwatched metrics costs one
+    # small round trip. A rule created since the cache was loaded is caught just below.
+    by_metric = caches.peek_rules()
+    if by_metric is None:
+        by_metric = caches.rules_by_metric(store().versions()[0])
+    watched = [s for s in samples if s[0] in by_metric]
+    touched, (rules_version, alerts_version) = store().append_and_versions(
+        watched, caches.no_data_metrics(by_metric)
+    )
+    fresh = caches.rules_by_metric(rules_version)
+    if fresh is not by_metric:
+        missed = [s for s in samples if s[0] in fresh and s[0] not in by_metric]
+        if missed:
+            touched.update(store().append(missed, caches.no_data_metrics(fresh)))
+        by_metric = fresh
     rules = [rule for metric in touched for rule in by_metric.get(metric, ())]
     if not rules:
         return []
