@@ -313,7 +313,7 @@ def eval_cost(n_rules: int, window: int = 60) -> dict:
     windows = {m: store().read(m, fps, now - window) for m, fps in by_metric.items()}
     t = time.perf_counter()
     for rule in rules:
-        points = windows[rule.metric][fingerprint(rule.matchers)].tolist()
+        points = windows[rule.metric][fingerprint(rule.matchers)]
         evaluate_threshold(
             points,
             aggregation=rule.aggregation,

@@ -29,7 +29,7 @@ from apps.alerts.models import (
 MAX_AGE_SECONDS = 30.0
 
 _lock = threading.Lock()
-_rules: tuple[int, float, dict[str, list[AlertRule]]] | None = None
+_rules: tuple[int, float, dict[str, list[AlertRule]], frozenset[str]] | None = None
 _active: tuple[int, float, frozenset[tuple[int, str]]] | None = None
 
 
@@ -52,7 +52,7 @@ def rules_by_metric(version: int) -> dict[str, list[AlertRule]]:
         by_metric[rule.metric].append(rule)
     loaded = dict(by_metric)
     with _lock:
-        _rules = (version, time.monotonic(), loaded)
+        _rules = (version, time.monotonic(), loaded, _no_data_of(loaded))
     return loaded
 
 
@@ -65,22 +65,20 @@ def peek_rules() -> dict[str, list[AlertRule]] | None:
     return cached[2]
 
 
-_no_data: tuple[int, frozenset[str]] | None = None
-
-
 def no_data_metrics(by_metric: dict[str, list[AlertRule]]) -> frozenset[str]:
-    """Metrics with a no-data rule (their series index is kept), memoised per loaded rule set."""
-    global _no_data
-    cached = _no_data
-    if cached is not None and cached[0] == id(by_metric):
-        return cached[1]
-    found = frozenset(
+    """Metrics with a no-data rule (their series index is kept); computed once per rule set."""
+    cached = _rules
+    if cached is not None and cached[2] is by_metric:
+        return cached[3]
+    return _no_data_of(by_metric)
+
+
+def _no_data_of(by_metric: dict[str, list[AlertRule]]) -> frozenset[str]:
+    return frozenset(
         metric
         for metric, rules in by_metric.items()
         if any(rule.kind == AlertRule.Kind.NO_DATA for rule in rules)
     )
-    _no_data = (id(by_metric), found)
-    return found
 
 
 def active_alerts(version: int) -> frozenset[tuple[int, str]]:

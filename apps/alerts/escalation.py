@@ -186,7 +186,8 @@ def run_step(alert_id: int, episode: int, level: int, repeat: int) -> str:
             + (f" repeat {repeat}" if repeat else "")
             + f": {len(claimed)} notification(s)",
         )
-        transaction.on_commit(lambda: notify.deliver_later(claimed))
+        # First attempt right here in the worker (one Celery hop less); retries are tasks.
+        transaction.on_commit(lambda: notify.deliver_now(claimed))
         if nxt:
             transaction.on_commit(lambda: schedule_next(alert_id, episode))
     return "sent"

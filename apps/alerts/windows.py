@@ -26,6 +26,13 @@ Sample = tuple[str, dict, float, float]  # (metric, labels, ts, value)
 # A window: float64 array of shape (n, 2), rows (ts, value) in time order.
 Window = np.ndarray
 _PAIR = struct.Struct("<dd")
+READ_WINDOWS_LUA = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  out[i] = table.concat(redis.call('ZRANGEBYSCORE', key, ARGV[1], '+inf'))
+end
+return out
+"""
 _EMPTY = np.empty((0, 2))
 
 
@@ -137,6 +144,9 @@ class RedisWindowStore:
 
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
         self.prefix = f"{prefix}:alerts"
+        # Each window comes back as one string (its packed members concatenated inside Redis):
+        # one Python object per series instead of one per sample.
+        self._read_script = self.client.register_script(READ_WINDOWS_LUA)
 
     def _wkey(self, metric: str, fp: str) -> str:
         return f"{self.prefix}:w:{metric}:{fp}"
@@ -187,19 +197,24 @@ class RedisWindowStore:
         self, wants: dict[str, tuple[Iterable[str], float]]
     ) -> dict[str, dict[str, Window]]:
         """Every wanted window of every metric in one pipelined round trip."""
-        order: list[tuple[str, str]] = []
+        plan: list[tuple[str, list[str]]] = []
         pipe = self.client.pipeline(transaction=False)
         for metric, (fps, start) in wants.items():
-            for fp in fps:
-                pipe.zrangebyscore(self._wkey(metric, fp), start, "+inf")
-                order.append((metric, fp))
+            fps = list(fps)
+            for i in range(0, len(fps), 500):  # bounded work per script call inside Redis
+                chunk = fps[i : i + 500]
+                self._read_script(
+                    keys=[self._wkey(metric, fp) for fp in chunk], args=[start], client=pipe
+                )
+                plan.append((metric, chunk))
         out: dict[str, dict[str, Window]] = {metric: {} for metric in wants}
-        if not order:
+        if not plan:
             return out
-        for (metric, fp), members in zip(order, pipe.execute(), strict=True):
-            out[metric][fp] = (
-                np.frombuffer(b"".join(members), dtype="<f8").reshape(-1, 2) if members else _EMPTY
-            )
+        for (metric, chunk), blobs in zip(plan, pipe.execute(), strict=True):
+            for fp, blob in zip(chunk, blobs, strict=True):
+                out[metric][fp] = (
+                    np.frombuffer(blob, dtype="<f8").reshape(-1, 2) if blob else _EMPTY
+                )
         return out
 
     def series(self, metric: str) -> dict[str, dict]:
