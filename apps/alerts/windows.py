@@ -102,8 +102,9 @@ class MemoryWindowStore:
                     horizon = window[-1][0] - conf.MAX_WINDOW_SECONDS
                     cut = bisect.bisect_left(window, (horizon, float("-inf")))
                     del window[:cut]
-                    self._series[name][fp] = labels
-                    self._seen[name][fp] = max(self._seen[name].get(fp, 0.0), window[-1][0])
+                    if tracked is None or name in tracked:
+                        self._series[name][fp] = labels
+                        self._seen[name][fp] = max(self._seen[name].get(fp, 0.0), window[-1][0])
                     touched[name][fp] = labels
         return touched
 
