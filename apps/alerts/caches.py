@@ -9,6 +9,7 @@ was a moment stale is corrected within one pass.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -24,6 +25,8 @@ from apps.alerts.models import (
     EscalationPolicy,
     NotificationChannel,
 )
+
+log = logging.getLogger(__name__)
 
 # Reload anyway after this long: a Redis restart resets the counters.
 MAX_AGE_SECONDS = 30.0
@@ -109,7 +112,13 @@ def note_state(rule_id: int, fp: str, state: str) -> None:
 def bump_later(name: str) -> None:
     from apps.alerts.windows import store
 
-    transaction.on_commit(lambda: store().bump(name))
+    def bump() -> None:
+        try:
+            store().bump(name)
+        except Exception:  # Redis away: other processes catch up within MAX_AGE_SECONDS
+            log.warning("could not bump the %s version", name, exc_info=True)
+
+    transaction.on_commit(bump)
 
 
 def forget() -> None:

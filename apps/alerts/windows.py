@@ -69,6 +69,14 @@ def _group(samples: Iterable[Sample]) -> dict[str, dict[str, tuple[dict, list]]]
     return grouped
 
 
+def group_labels(samples: Iterable[Sample]) -> dict[str, dict[str, dict]]:
+    """metric -> fingerprint -> labels of the samples."""
+    return {
+        name: {fp: labels for fp, (labels, _) in by_fp.items()}
+        for name, by_fp in _group(samples).items()
+    }
+
+
 class MemoryWindowStore:
     """One process only (the embedded default, unit tests)."""
 
