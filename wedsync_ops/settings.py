@@ -250,11 +250,12 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "wedsync_ops.schema.local_times",
     ],
-    # Several models have a `kind` choice set; name each enum so check --deploy stays clean.
+    # Several models have a `kind` field with different choices: name each enum.
     "ENUM_NAME_OVERRIDES": {
         "SupplierKindEnum": "apps.weddings.models.Supplier.Kind",
-        "ChannelKindEnum": "apps.alerts.models.NotificationChannel.Kind",
-        "RuleKindEnum": "apps.alerts.models.AlertRule.Kind",
+        "WidgetKindEnum": "apps.dashboards.models.WidgetKind",
+        "AlertRuleKindEnum": "apps.alerts.models.AlertRule.Kind",
+        "NotificationChannelKindEnum": "apps.alerts.models.NotificationChannel.Kind",
         "NotificationKindEnum": "apps.alerts.models.Notification.Kind",
     },
 }

@@ -23,11 +23,11 @@ POLICY: list[tuple[str, set[str] | None, str]] = [
     (r"^/api/v1/whoami/$", None, ANYONE_SIGNED_IN),
     # Acknowledging, silencing, declaring an emergency: what the on-call operator does.
     (r"^/api/v1/alerts/\{[^}]+\}/(un)?acknowledge/$", None, OPERATOR_ACTION),
+    # Incidents: an operator triggers the emergency playbook (POST) and resolves incidents.
+    (r"^/api/v1/incidents/", None, OPERATOR_ACTION),
     (r"^/api/v1/silences/", None, OPERATOR_ACTION),
     (r"^/api/v1/emergencies/", None, OPERATOR_ACTION),
-    # Declaring and resolving an incident, asking for (or ending) emergency capacity.
-    (r"^/api/v1/incidents/$", {"POST"}, OPERATOR_ACTION),
-    (r"^/api/v1/incidents/\{[^}]+\}/resolve/$", None, OPERATOR_ACTION),
+    # Asking for (or ending) emergency capacity.
     (r"^/api/v1/scaling/emergency/", None, OPERATOR_ACTION),
     # Operators build their own dashboards (layout, widgets, import); the data stays read-only.
     (r"^/api/v1/dashboards/", None, OPERATOR_ACTION),
