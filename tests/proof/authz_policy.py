@@ -34,10 +34,11 @@ POLICY: list[tuple[str, set[str] | None, str]] = [
     (r"^/api/v1/dashboard-widgets/", None, OPERATOR_ACTION),
     # Publishing to the gateway: staff to any topic, a supplier to its own (tested apart).
     (r"^/api/v1/realtime/publish/$", None, STAFF_OR_SUPPLIER),
-    # Suppliers read their own weddings over the API (scoping tested separately). Their own
-    # supplier record (with the quota) is staff-only: the calendar app chose the strict side.
-    # Not the sub-resources: a wedding's escalation contacts are staff-only.
+    # Suppliers read their own weddings and their own record (quota included) over the API;
+    # scoping to "their own" is tested separately. Not the sub-resources: a wedding's
+    # escalation contacts are staff-only. The supplier list stays staff-only.
     (r"^/api/v1/weddings/(\{[^}]+\}/)?$", {"GET"}, SUPPLIER_READ),
+    (r"^/api/v1/suppliers/\{[^}]+\}/$", {"GET"}, SUPPLIER_READ),
 ]
 
 STAFF = {"operator", "admin"}
