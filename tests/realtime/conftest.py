@@ -116,7 +116,9 @@ class Client:
         return cls(ws, auto_pong)
 
     async def send(self, frame) -> None:
-        await self.ws.send(frame if isinstance(frame, str | bytes) else orjson.dumps(frame).decode())
+        await self.ws.send(
+            frame if isinstance(frame, str | bytes) else orjson.dumps(frame).decode()
+        )
 
     async def recv(self, timeout: float = 5.0) -> dict:
         while True:
@@ -147,7 +149,11 @@ class Client:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while len(out) < n:
-            frame = await self.recv(max(0.01, deadline - loop.time()))
+            try:
+                frame = await self.recv(max(0.01, deadline - loop.time()))
+            except TimeoutError:
+                summary = [(m["topic"], m["seq"], m["data"]) for m in out]
+                raise AssertionError(f"{len(out)} of {n} messages arrived: {summary}") from None
             if frame["op"] == "batch":
                 out.extend(frame["messages"])
             elif frame["op"] == "message":
@@ -167,5 +173,19 @@ class Client:
         await self.ws.close()
 
 
+def lease_count(supplier_id: int) -> int:
+    """Live quota leases of a supplier, read straight from Redis."""
+    import time as _time
+
+    from apps.realtime.store import get_store
+
+    store = get_store()
+    return store.sync.zcount(store.k_lease(supplier_id), int(_time.time() * 1000), "+inf")
+
+
 def run(coro):
-    return asyncio.run(coro)
+    """asyncio.run on a thread of its own: Playwright may own this thread's event loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
