@@ -58,46 +58,19 @@ def pct(values: list[float], q: float) -> float | None:
 # --- client processes ------------------------------------------------------------------
 
 
-def client_process(url, n, topic, ready_q, result_q, stop_ev, counter) -> None:
-    asyncio.run(_client_main(url, n, topic, ready_q, result_q, stop_ev, counter))
+def client_process(url, n, topic, ready_q, result_q, stop_ev, counter, joined) -> None:
+    asyncio.run(_client_main(url, n, topic, ready_q, result_q, stop_ev, counter, joined))
 
 
-async def _client_main(url, n, topic, ready_q, result_q, stop_ev, counter) -> None:
+async def _client_main(url, n, topic, ready_q, result_q, stop_ev, counter, joined) -> None:
     import orjson
     import websockets
 
     sem = asyncio.Semaphore(24)
     connect_s: list[float] = []
-
-    async def one():
-        async with sem:
-            started = time.perf_counter()
-            ws = await websockets.connect(
-                url, max_size=None, compression=None, open_timeout=120, ping_interval=None
-            )
-            await ws.send(orjson.dumps({"op": "subscribe", "topics": [topic]}).decode())
-            while True:
-                frame = orjson.loads(await ws.recv())
-                if frame.get("op") == "subscribed":
-                    break
-                if frame.get("op") == "ping":
-                    await ws.send('{"op":"pong"}')
-            connect_s.append(time.perf_counter() - started)
-            return ws
-
-    results = await asyncio.gather(*[one() for _ in range(n)], return_exceptions=True)
-    conns = [r for r in results if not isinstance(r, BaseException)]
-    errors = [repr(r)[:120] for r in results if isinstance(r, BaseException)]
-    ready_q.put(
-        {
-            "ok": len(conns),
-            "errors": len(errors),
-            "sample_errors": errors[:3],
-            "connect_s": connect_s,
-        }
-    )
     stats = {"pings": 0, "closed": 0, "phases": {}}
     local = [0]
+    tasks: list[asyncio.Task] = []
 
     async def reader(ws):
         try:
@@ -126,7 +99,39 @@ async def _client_main(url, n, topic, ready_q, result_q, stop_ev, counter) -> No
         except websockets.ConnectionClosed:
             stats["closed"] += 1
 
-    tasks = [asyncio.create_task(reader(ws)) for ws in conns]
+    async def one():
+        async with sem:
+            started = time.perf_counter()
+            ws = await websockets.connect(
+                url, max_size=None, compression=None, open_timeout=120, ping_interval=None
+            )
+            await ws.send(orjson.dumps({"op": "subscribe", "topics": [topic]}).decode())
+            while True:
+                frame = orjson.loads(await ws.recv())
+                if frame.get("op") == "subscribed":
+                    break
+                if frame.get("op") == "ping":
+                    await ws.send('{"op":"pong"}')
+            connect_s.append(time.perf_counter() - started)
+            with joined.get_lock():
+                joined.value += 1
+            # Read (and answer pings) at once: a client that stays silent while the others
+            # connect is closed as dead by the gateway, as it should be.
+            tasks.append(asyncio.create_task(reader(ws)))
+            return ws
+
+    results = await asyncio.gather(*[one() for _ in range(n)], return_exceptions=True)
+    conns = [r for r in results if not isinstance(r, BaseException)]
+    errors = [repr(r)[:120] for r in results if isinstance(r, BaseException)]
+    ready_q.put(
+        {
+            "ok": len(conns) - stats["closed"],
+            "errors": len(errors),
+            "closed_while_connecting": stats["closed"],
+            "sample_errors": errors[:3],
+            "connect_s": connect_s,
+        }
+    )
     while not stop_ev.is_set():
         await asyncio.sleep(0.05)
         if local[0]:
@@ -149,11 +154,21 @@ class Clients:
         self.ready_q, self.result_q = ctx.Queue(), ctx.Queue()
         self.stop_ev = ctx.Event()
         self.counter = ctx.Value("q", 0)
+        self.joined = ctx.Value("q", 0)
         share = [n // workers + (1 if i < n % workers else 0) for i in range(workers)]
         self.procs = [
             ctx.Process(
                 target=client_process,
-                args=(url, k, topic, self.ready_q, self.result_q, self.stop_ev, self.counter),
+                args=(
+                    url,
+                    k,
+                    topic,
+                    self.ready_q,
+                    self.result_q,
+                    self.stop_ev,
+                    self.counter,
+                    self.joined,
+                ),
                 daemon=True,
             )
             for k in share
@@ -162,7 +177,17 @@ class Clients:
         started = time.perf_counter()
         for p in self.procs:
             p.start()
-        self.ready = [self.ready_q.get(timeout=900) for _ in self.procs]
+        self.ready = []
+        next_note = time.monotonic() + 10
+        while len(self.ready) < len(self.procs):
+            try:
+                self.ready.append(self.ready_q.get(timeout=1))
+            except Exception:  # queue.Empty: show progress while connecting
+                if time.monotonic() > next_note:
+                    next_note = time.monotonic() + 10
+                    log(f"   ... {self.joined.value}/{n} connected")
+                if time.perf_counter() - started > 1800:
+                    raise RuntimeError("clients did not connect within 30 min") from None
         self.connect_wall_s = time.perf_counter() - started
         self.ok = sum(r["ok"] for r in self.ready)
         self.errors = sum(r["errors"] for r in self.ready)
@@ -386,7 +411,7 @@ def main() -> None:
     args.connections = args.connections or (500 if args.quick else 10_000)
     args.subscribers = args.subscribers or (300 if args.quick else 1000)
     args.probes = 10 if args.quick else 30
-    args.probe_gap = 0.25
+    args.probe_gap = 1.0  # isolated probes: the baseline must not queue behind itself
     args.burst = 100 if args.quick else 300
     args.hold = 6.0 if args.quick else 12.0
 

@@ -11,6 +11,7 @@ unavailable (breaker open: try again later), 4408 heartbeat missed, 1008 sustain
 
 from __future__ import annotations
 
+import contextlib
 import time
 from urllib.parse import parse_qs
 
@@ -41,8 +42,9 @@ def _authenticate(token: str):
 
 async def _refuse(send, code: int) -> None:
     # Accept first so the client sees the close code (a refused handshake is only a 403).
-    await send({"type": "websocket.accept"})
-    await send({"type": "websocket.close", "code": code})
+    with contextlib.suppress(Exception):  # the client may already be gone (Disconnected)
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": code})
 
 
 async def gateway(scope, receive, send) -> None:
