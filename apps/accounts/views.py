@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
@@ -34,6 +35,7 @@ class LoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
 
+@extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="Who the caller is")
 @api_view(["GET"])
 def whoami(request) -> Response:
     """Who the caller is and which role it has."""

@@ -1,7 +1,7 @@
 """REST API routes of the caching app, mounted under /api/v1/."""
 
-from rest_framework.routers import DefaultRouter
+from django.urls import path
 
-router = DefaultRouter(trailing_slash=True)
+from apps.caching.api import CacheStatsView
 
-urlpatterns = [*router.urls]
+urlpatterns = [path("cache/stats/", CacheStatsView.as_view(), name="cache-stats")]

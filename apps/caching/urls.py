@@ -1,4 +1,8 @@
 """Pages of the caching app."""
 
+from django.urls import path
+
+from apps.caching import views
+
 app_name = "caching"
-urlpatterns: list = []
+urlpatterns = [path("", views.cache_page, name="index")]

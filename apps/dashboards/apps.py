@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class DashboardsConfig(AppConfig):
     name = "apps.dashboards"
     label = "dashboards"
+
+    def ready(self) -> None:
+        from apps.dashboards.live import connect_receiver
+
+        connect_receiver()

@@ -1,7 +1,16 @@
 """REST API routes of the monitoring app, mounted under /api/v1/."""
 
-from rest_framework.routers import DefaultRouter
+from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-router = DefaultRouter(trailing_slash=True)
+from apps.monitoring import api
 
-urlpatterns = [*router.urls]
+router = SimpleRouter(trailing_slash=True)
+router.register("scrape-targets", api.ScrapeTargetViewSet, basename="scrape-target")
+
+urlpatterns = [
+    path("metrics/", api.MetricsIngestView.as_view(), name="metrics-ingest"),
+    path("metrics/query/", api.MetricsQueryView.as_view(), name="metrics-query"),
+    path("metrics/names/", api.MetricNamesView.as_view(), name="metrics-names"),
+    *router.urls,
+]

@@ -1,4 +1,8 @@
 """Pages of the scaling app."""
 
+from django.urls import path
+
+from apps.scaling import views
+
 app_name = "scaling"
-urlpatterns: list = []
+urlpatterns = [path("", views.overview, name="overview")]

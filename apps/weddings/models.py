@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.core.exceptions import ValidationError
@@ -13,8 +14,14 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    # available_timezones() walks the tz database on every call.
+    return frozenset(available_timezones())
+
+
 def validate_timezone(value: str) -> None:
-    if value not in available_timezones():
+    if value not in _timezones():
         raise ValidationError(f"Unknown IANA timezone: {value!r}.")
 
 
@@ -149,9 +156,47 @@ class Venue(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        from django.db import transaction
+
+        old_tz = None
+        if self.pk:
+            old_tz = Venue.objects.filter(pk=self.pk).values_list("timezone", flat=True).first()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if old_tz and old_tz != self.timezone:
+                self.move_weddings_to_timezone()
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def move_weddings_to_timezone(self) -> None:
+        """The timezone was corrected: local times stay, their UTC instants move.
+
+        Row by row, in the order that keeps neighbours apart (latest first when moving
+        later), so the overlap constraint never sees a half-moved venue. Raises
+        ValidationError on `timezone` if the new zone makes two weddings overlap.
+        """
+        from django.db import IntegrityError
+
+        weddings = list(self.weddings.all())
+        shift = timedelta(0)
+        for wedding in weddings:
+            before = wedding.starts_at
+            wedding.venue = self
+            wedding.compute_instants()
+            shift += wedding.starts_at - before
+        weddings.sort(key=lambda w: w.starts_at, reverse=shift > timedelta(0))
+        try:
+            for wedding in weddings:
+                Wedding.objects.filter(pk=wedding.pk).update(
+                    starts_at=wedding.starts_at, ends_at=wedding.ends_at
+                )
+        except IntegrityError as exc:
+            raise ValidationError(
+                {"timezone": [f"In {self.timezone} two of this venue's weddings would overlap."]}
+            ) from exc
 
 
 class Wedding(models.Model):
@@ -188,7 +233,34 @@ class Wedding(models.Model):
 
     def save(self, *args, **kwargs):
         self.compute_instants()
+        if self.pk:
+            self.expected_connections = self.connection_estimate().value
+        else:
+            self.expected_connections = self.connection_estimate(suppliers=0).value
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Forms (Django admin) get the overlap rule as a field error too.
+        if self.venue_id and self.date and self.ceremony_time and self.reception_end_time:
+            from apps.weddings.services import check_overlap, check_times
+
+            check_times(self)
+            check_overlap(self)
+
+    def connection_estimate(self, suppliers: int | None = None):
+        """Expected gateway connections, with how they were derived."""
+        from apps.weddings.connections import expected_connections
+
+        if suppliers is None:
+            suppliers = self.suppliers.count() if self.pk else 0
+        return expected_connections(self.expected_guests, suppliers, self.venue.venue_type)
+
+    def refresh_expected_connections(self) -> None:
+        """After the suppliers changed (m2m_changed): store the new estimate."""
+        value = self.connection_estimate().value
+        if value != self.expected_connections:
+            self.expected_connections = value
+            Wedding.objects.filter(pk=self.pk).update(expected_connections=value)
 
     def compute_instants(self) -> None:
         self.starts_at, self.ends_at = local_span(
@@ -227,3 +299,22 @@ class EmergencyContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.role})" if self.role else self.name
+
+
+class FreezeOverride(models.Model):
+    """Audit log: an admin overrode the wedding-day freeze, with a reason."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=200)
+    user = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150)
+    reason = models.TextField()
+    live_weddings = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username}: {self.action}"

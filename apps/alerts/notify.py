@@ -1,0 +1,151 @@
+"""Notifications: claim a delivery-log row, then send it by email, webhook or Slack webhook.
+
+A row's unique `key` is inserted before anything is sent, so a redelivered task that would
+send the same notice finds the row and sends nothing. Sending itself is claimed with a
+conditional UPDATE (pending/retrying → sending), so two workers never send one row twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+import orjson
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.alerts import conf
+from apps.alerts.models import Notification
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-WedSync-Signature"
+TIMESTAMP_HEADER = "X-WedSync-Timestamp"
+
+
+class DeliveryError(Exception):
+    pass
+
+
+def claim(key: str, **fields) -> Notification | None:
+    """Insert the log row for `key`; None if it already exists (sent or being sent)."""
+    try:
+        with transaction.atomic():
+            return Notification.objects.create(key=key[:120], **fields)
+    except IntegrityError:
+        return None
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over "<timestamp>.<body>": receivers check it and refuse stale timestamps."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def _post_json(url: str, body: bytes, headers: dict) -> None:
+    request = urllib.request.Request(url, data=body, method="POST")
+    request.add_header("Content-Type", "application/json")
+    request.add_header("User-Agent", "WedSync-Ops-Alerts/1")
+    for name, value in headers.items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=conf.WEBHOOK_TIMEOUT_SECONDS) as response:
+            response.read(1024)
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"HTTP {exc.code} from {url}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise DeliveryError(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}") from exc
+
+
+def _send(n: Notification) -> None:
+    if n.channel_kind == "email":
+        text = n.payload.get("text") or n.subject
+        send_mail(n.subject, text, settings.DEFAULT_FROM_EMAIL, [n.target], fail_silently=False)
+    elif n.channel_kind == "webhook":
+        body = orjson.dumps(n.payload)
+        timestamp = str(int(time.time()))
+        headers = {"X-WedSync-Delivery": n.key, "X-WedSync-Event": n.kind}
+        if n.secret:
+            headers[TIMESTAMP_HEADER] = timestamp
+            headers[SIGNATURE_HEADER] = sign(n.secret, timestamp, body)
+        _post_json(n.target, body, headers)
+    elif n.channel_kind == "slack":
+        text = n.payload.get("text") or n.subject
+        _post_json(n.target, orjson.dumps({"text": text}), {})
+    else:
+        raise DeliveryError(f"unknown channel kind {n.channel_kind!r}")
+
+
+def deliver(notification_id: int) -> str:
+    """Try to send one notification. Returns its status afterwards ("sent", "retrying",
+    "failed", or the status that made us leave it alone)."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=conf.STALE_SENDING_SECONDS)
+    claimed = Notification.objects.filter(
+        Q(status__in=["pending", "retrying"]) | Q(status="sending", claimed_at__lt=stale),
+        pk=notification_id,
+    ).update(status="sending", attempts=F("attempts") + 1, claimed_at=now)
+    n = Notification.objects.get(pk=notification_id)
+    if not claimed:
+        return n.status
+    try:
+        _send(n)
+    except Exception as exc:  # any failure is logged on the row, never lost
+        error = str(exc)[:2000] or type(exc).__name__
+        if n.attempts >= conf.WEBHOOK_MAX_ATTEMPTS or n.channel_kind == "email":
+            Notification.objects.filter(pk=n.pk).update(status="failed", error=error)
+            log.warning("notification %s failed for good: %s", n.key, error)
+            return "failed"
+        backoff = conf.WEBHOOK_BACKOFF_SECONDS * 2 ** (n.attempts - 1)
+        Notification.objects.filter(pk=n.pk).update(
+            status="retrying", error=error, next_attempt_at=now + timedelta(seconds=backoff)
+        )
+        _enqueue(n.pk, countdown=backoff)
+        return "retrying"
+    Notification.objects.filter(pk=n.pk).update(status="sent", sent_at=timezone.now(), error="")
+    return "sent"
+
+
+def _enqueue(notification_id: int, countdown: float = 0) -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER and countdown:
+        return  # embedded: the periodic sweep retries it when next_attempt_at comes
+    from apps.alerts.tasks import deliver_notification
+
+    try:
+        deliver_notification.apply_async((notification_id,), countdown=countdown)
+    except Exception:  # broker away: the periodic sweep picks the row up later
+        log.warning("could not enqueue notification %s", notification_id, exc_info=True)
+
+
+def deliver_later(ids: list[int]) -> None:
+    for pk in ids:
+        _enqueue(pk)
+
+
+def sweep(now=None) -> int:
+    """Re-enqueue notifications nobody is working on: pending too long (a lost enqueue),
+    retrying and due, or sending by a worker that died."""
+    now = now or timezone.now()
+    grace = now - timedelta(seconds=conf.OUTBOX_GRACE_SECONDS)
+    stale = now - timedelta(seconds=conf.STALE_SENDING_SECONDS)
+    ids = list(
+        Notification.objects.filter(
+            Q(status="pending", created_at__lt=grace)
+            | Q(status="retrying", next_attempt_at__lte=now)
+            | Q(status="sending", claimed_at__lt=stale)
+        ).values_list("pk", flat=True)[:500]
+    )
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        for pk in ids:
+            deliver(pk)
+    else:
+        deliver_later(ids)
+    return len(ids)

@@ -1,0 +1,306 @@
+"""The in-process tier: a byte-bounded W-TinyLFU cache, and a plain LRU to compare it with.
+
+Why W-TinyLFU rather than a plain LRU: on a skewed (Zipf) workload an LRU lets every
+one-off key push out a popular one. Here a new key first lands in a small recency
+window (1 % of the bytes); when it leaves the window it must beat the main area's
+least valuable entry on estimated frequency (a count-min sketch of recent accesses,
+halved periodically so it forgets) to get in. The main area is a segmented LRU
+(probation 20 %, protected 80 %): a key hit while on probation is promoted.
+
+Entries that pass their expiry are kept (as stale copies) until evicted or
+invalidated, so a caller may serve them while another process reloads the key.
+Pinned entries (live weddings) sit outside the LRU order and are never evicted,
+up to a quarter of the budget.
+
+The object is shared by threads; a single lock guards it (about 0.1 us a hit).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+WINDOW, PROBATION, PROTECTED, PINNED = 0, 1, 2, 3
+_HALVE = bytes(i >> 1 for i in range(256))
+
+
+class Entry:
+    __slots__ = ("key", "value", "size", "expires", "segment", "tags")
+
+    def __init__(self, key: str, value: Any, size: int, expires: float, tags: tuple) -> None:
+        self.key = key
+        self.value = value
+        self.size = size
+        self.expires = expires
+        self.segment = WINDOW
+        self.tags = tags
+
+
+class FrequencySketch:
+    """Count-min sketch with 4 rows of saturating 4-bit counters (one byte each).
+
+    Every `sample` increments all counters are halved, so frequency is "recent"."""
+
+    def __init__(self, width: int) -> None:
+        size = 1
+        while size < width:
+            size <<= 1
+        self.mask = size - 1
+        self.rows = [bytearray(size) for _ in range(4)]
+        self.sample = 10 * size
+        self.additions = 0
+
+    def increment(self, key: str) -> None:
+        h = hash(key)
+        m = self.mask
+        r0, r1, r2, r3 = self.rows
+        i = h & m
+        if r0[i] < 15:
+            r0[i] += 1
+        i = (h >> 16) & m
+        if r1[i] < 15:
+            r1[i] += 1
+        i = (h >> 32) & m
+        if r2[i] < 15:
+            r2[i] += 1
+        i = ((h >> 48) ^ (h * 0x9E3779B1)) & m
+        if r3[i] < 15:
+            r3[i] += 1
+        self.additions += 1
+        if self.additions >= self.sample:
+            self.additions //= 2
+            self.rows = [row.translate(_HALVE) for row in self.rows]
+
+    def estimate(self, key: str) -> int:
+        h = hash(key)
+        m = self.mask
+        r0, r1, r2, r3 = self.rows
+        return min(
+            r0[h & m], r1[(h >> 16) & m], r2[(h >> 32) & m], r3[((h >> 48) ^ (h * 0x9E3779B1)) & m]
+        )
+
+    def clear(self) -> None:
+        self.rows = [bytearray(len(self.rows[0])) for _ in range(4)]
+        self.additions = 0
+
+
+class TinyLFUCache:
+    """Byte-bounded W-TinyLFU. `get` returns the Entry (even expired) or None."""
+
+    def __init__(self, max_bytes: int, average_entry_bytes: int = 1024) -> None:
+        self.max_bytes = max(int(max_bytes), 1)
+        self.window_budget = max(self.max_bytes // 100, 1)
+        self.main_budget = self.max_bytes - self.window_budget
+        self.protected_budget = self.main_budget * 8 // 10
+        self.pinned_budget = self.max_bytes // 4
+        # The largest entry kept: one key must not flush the whole window and main area.
+        self.max_entry_bytes = max(self.max_bytes // 8, 1)
+        self.sketch = FrequencySketch(max(self.max_bytes // max(average_entry_bytes, 1), 64) * 4)
+        self.lock = threading.Lock()
+        self.map: dict[str, Entry] = {}
+        self.segments: list[OrderedDict[str, Entry]] = [OrderedDict() for _ in range(4)]
+        self.seg_bytes = [0, 0, 0, 0]
+        self.by_tag: dict[str, set[str]] = {}
+        self.evictions = 0
+        self.rejections = 0
+
+    # --- reads -----------------------------------------------------------------
+    def get(self, key: str) -> Entry | None:
+        """Record the access and return the entry (callers check `expires`)."""
+        with self.lock:
+            self.sketch.increment(key)
+            entry = self.map.get(key)
+            if entry is None:
+                return None
+            segment = entry.segment
+            if segment == PROTECTED or segment == WINDOW:
+                self.segments[segment].move_to_end(key)
+            elif segment == PROBATION:
+                self._promote(entry)
+            return entry
+
+    def peek(self, key: str) -> Entry | None:
+        """The entry without touching recency or frequency (tests, stale reads)."""
+        return self.map.get(key)
+
+    def frequency(self, key: str) -> int:
+        return self.sketch.estimate(key)
+
+    # --- writes ----------------------------------------------------------------
+    def put(
+        self,
+        key: str,
+        value: Any,
+        size: int,
+        expires: float,
+        tags: tuple = (),
+        pinned: bool = False,
+    ) -> bool:
+        """Store; False when the entry was not kept (too large, or not admitted)."""
+        if size > self.max_entry_bytes:
+            with self.lock:
+                self._remove(key)
+            return False
+        with self.lock:
+            self._remove(key)
+            entry = Entry(key, value, size, expires, tuple(tags))
+            if pinned and self.seg_bytes[PINNED] + size <= self.pinned_budget:
+                self._link(entry, PINNED)
+                return True
+            self._link(entry, WINDOW)
+            kept = True
+            while self.seg_bytes[WINDOW] > self.window_budget:
+                _, candidate = self.segments[WINDOW].popitem(last=False)
+                self.seg_bytes[WINDOW] -= candidate.size
+                if not self._admit(candidate):
+                    self._forget(candidate)
+                    self.rejections += 1
+                    kept = kept and candidate is not entry
+            return kept
+
+    def discard(self, key: str) -> bool:
+        with self.lock:
+            return self._remove(key)
+
+    def discard_tag(self, tag: str) -> int:
+        with self.lock:
+            keys = self.by_tag.pop(tag, ())
+            return sum(1 for key in list(keys) if self._remove(key))
+
+    def clear(self) -> None:
+        with self.lock:
+            self.map.clear()
+            for segment in self.segments:
+                segment.clear()
+            self.seg_bytes = [0, 0, 0, 0]
+            self.by_tag.clear()
+
+    # --- introspection ---------------------------------------------------------
+    @property
+    def bytes(self) -> int:
+        return sum(self.seg_bytes)
+
+    def __len__(self) -> int:
+        return len(self.map)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.map
+
+    def keys(self) -> Iterator[str]:
+        return iter(list(self.map))
+
+    # --- internals (called with the lock held) -----------------------------------
+    def _link(self, entry: Entry, segment: int) -> None:
+        entry.segment = segment
+        self.segments[segment][entry.key] = entry
+        self.seg_bytes[segment] += entry.size
+        self.map[entry.key] = entry
+        for tag in entry.tags:
+            self.by_tag.setdefault(tag, set()).add(entry.key)
+
+    def _forget(self, entry: Entry) -> None:
+        """Drop an entry already unlinked from its segment."""
+        self.map.pop(entry.key, None)
+        for tag in entry.tags:
+            keys = self.by_tag.get(tag)
+            if keys is not None:
+                keys.discard(entry.key)
+                if not keys:
+                    del self.by_tag[tag]
+
+    def _remove(self, key: str) -> bool:
+        entry = self.map.get(key)
+        if entry is None:
+            return False
+        del self.segments[entry.segment][key]
+        self.seg_bytes[entry.segment] -= entry.size
+        self._forget(entry)
+        return True
+
+    def _main_bytes(self) -> int:
+        return self.seg_bytes[PROBATION] + self.seg_bytes[PROTECTED]
+
+    def _admit(self, candidate: Entry) -> bool:
+        """TinyLFU: the candidate enters the main area only if it is more frequent than
+        each victim it would push out."""
+        probation, protected = self.segments[PROBATION], self.segments[PROTECTED]
+        freq = None
+        while self._main_bytes() + candidate.size > self.main_budget:
+            source = probation if probation else protected
+            victim_key = next(iter(source))
+            if freq is None:
+                freq = self.sketch.estimate(candidate.key)
+            if freq <= self.sketch.estimate(victim_key):
+                return False
+            victim = source.pop(victim_key)
+            self.seg_bytes[victim.segment] -= victim.size
+            self._forget(victim)
+            self.evictions += 1
+        candidate.segment = PROBATION
+        probation[candidate.key] = candidate
+        self.seg_bytes[PROBATION] += candidate.size
+        return True
+
+    def _promote(self, entry: Entry) -> None:
+        key = entry.key
+        del self.segments[PROBATION][key]
+        self.seg_bytes[PROBATION] -= entry.size
+        entry.segment = PROTECTED
+        self.segments[PROTECTED][key] = entry
+        self.seg_bytes[PROTECTED] += entry.size
+        protected = self.segments[PROTECTED]
+        while self.seg_bytes[PROTECTED] > self.protected_budget and len(protected) > 1:
+            _, demoted = protected.popitem(last=False)
+            self.seg_bytes[PROTECTED] -= demoted.size
+            demoted.segment = PROBATION
+            self.segments[PROBATION][demoted.key] = demoted
+            self.seg_bytes[PROBATION] += demoted.size
+
+
+class PlainLRU:
+    """A byte-bounded LRU with no admission policy: the baseline the benchmark compares to."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.data: OrderedDict[str, int] = OrderedDict()
+        self.bytes = 0
+        self.evictions = 0
+
+    def get(self, key: str) -> bool:
+        if key in self.data:
+            self.data.move_to_end(key)
+            return True
+        return False
+
+    def put(self, key: str, size: int) -> None:
+        old = self.data.pop(key, None)
+        if old is not None:
+            self.bytes -= old
+        self.data[key] = size
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            _, dropped = self.data.popitem(last=False)
+            self.bytes -= dropped
+            self.evictions += 1
+
+
+def simulate_hit_ratio(cache: PlainLRU | TinyLFUCache, keys: Iterable[str], size: int) -> float:
+    """Hit ratio of a key sequence on a cache (a miss stores the key): for comparisons."""
+    hits = total = 0
+    if isinstance(cache, PlainLRU):
+        for key in keys:
+            total += 1
+            if cache.get(key):
+                hits += 1
+            else:
+                cache.put(key, size)
+    else:
+        for key in keys:
+            total += 1
+            if cache.get(key) is not None:
+                hits += 1
+            else:
+                cache.put(key, None, size, float("inf"))
+    return hits / total if total else 0.0

@@ -1,0 +1,74 @@
+"""Which cache keys are pinned: those tagged with a wedding that is live right now.
+
+A key is pinned when one of its tags is `wedding:<id>` of a live wedding; it then
+stays in L1 (outside the LRU order) and in Redis until the wedding's live window
+ends. The set of live weddings is read from the database at most every 30 s per
+process: a cheap, bounded staleness for a decision that only affects retention.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+
+log = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 30.0
+_lock = threading.Lock()
+_state: dict = {"until": {}, "refreshed": 0.0}
+
+
+def live_windows(at: datetime | None = None) -> dict[int, float]:
+    """{wedding id: end of its live window (unix seconds)} for weddings live at `at`."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from apps.weddings.models import Wedding
+
+    now = at or timezone.now()
+    try:
+        from apps.weddings.live import live_weddings, live_window
+    except ImportError:  # the calendar's helpers are not merged yet: same rule, inline
+        lead = timedelta(minutes=settings.WEDSYNC["LIVE_LEAD_MINUTES"])
+        tail = timedelta(minutes=settings.WEDSYNC["LIVE_TAIL_MINUTES"])
+        rows = (
+            Wedding.objects.filter(starts_at__lte=now + lead, ends_at__gte=now - tail)
+            .exclude(status=Wedding.Status.CANCELLED)
+            .values_list("id", "ends_at")
+        )
+        return {pk: (ends + tail).timestamp() for pk, ends in rows}
+    return {w.id: live_window(w)[1].timestamp() for w in live_weddings(at=now)}
+
+
+def live_pin_until(tags: tuple) -> float | None:
+    """Pin expiry for a key with these tags, or None when no tag names a live wedding."""
+    now = time.monotonic()
+    if now - _state["refreshed"] > REFRESH_SECONDS:
+        with _lock:
+            if now - _state["refreshed"] > REFRESH_SECONDS:
+                try:
+                    _state["until"] = live_windows()
+                except Exception:  # the database is down: pin nothing, never fail a read
+                    log.debug("cache: live weddings unavailable", exc_info=True)
+                    _state["until"] = {}
+                _state["refreshed"] = now
+    until = _state["until"]
+    if not until:
+        return None
+    best = None
+    for tag in tags:
+        if tag.startswith("wedding:"):
+            try:
+                end = until.get(int(tag[8:]))
+            except ValueError:
+                continue
+            if end is not None and (best is None or end > best):
+                best = end
+    return best
+
+
+def forget() -> None:
+    """Re-read the live weddings on the next call (tests, and after calendar writes)."""
+    _state["refreshed"] = 0.0

@@ -1,0 +1,156 @@
+"""Live samples for ops pages, with a sequence number per metric stream.
+
+A page subscribes to the metric names it shows. Each committed batch becomes one frame per
+metric name, and every frame carries its stream's next sequence number, kept in Redis in
+the full stack (shared by every ingesting process), so a page that misses a frame (a Redis
+blip) sees the gap and reloads over REST.
+
+Full stack: the batch is PUBLISHed once and each Daphne process's hub (hub.py) writes it
+to its own sockets. Embedded default (one process, in-memory layer): one channel-layer
+group per metric name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+
+import orjson
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from apps.dashboards.hub import channel as hub_channel
+
+log = logging.getLogger(__name__)
+
+MAX_SUBSCRIBED = 200
+
+
+def stream_for(name: str) -> str:
+    """Group name of a metric: short, and valid for any channel layer."""
+    return "ops.m." + hashlib.sha1(name.encode()).hexdigest()[:16]
+
+
+class _LocalSeq:
+    """Sequence numbers for the embedded default (one process by definition)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seq: dict[str, itertools.count] = defaultdict(lambda: itertools.count(1))
+        self._last: dict[str, int] = {}
+
+    def next(self, streams: list[str]) -> list[int]:
+        with self._lock:
+            out = [next(self._seq[s]) for s in streams]
+            self._last.update(zip(streams, out, strict=True))
+            return out
+
+    def current(self, streams: list[str]) -> list[int]:
+        with self._lock:
+            return [self._last.get(s, 0) for s in streams]
+
+
+_local = _LocalSeq()
+_redis = None
+
+
+def _client():
+    global _redis
+    if _redis is None:
+        import redis
+
+        _redis = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
+        )
+    return _redis
+
+
+def _key(stream: str) -> str:
+    return f"{settings.REDIS_PREFIX}:ops:seq:{stream}"
+
+
+def next_seqs(streams: list[str]) -> list[int]:
+    if not settings.REDIS_URL:
+        return _local.next(streams)
+    pipe = _client().pipeline(transaction=False)
+    for s in streams:
+        pipe.incr(_key(s))
+    return [int(n) for n in pipe.execute()]
+
+
+def current_seqs(streams: list[str]) -> list[int]:
+    if not settings.REDIS_URL:
+        return _local.current(streams)
+    return [int(v or 0) for v in _client().mget([_key(s) for s in streams])]
+
+
+def frames_for(samples: Iterable[tuple]) -> dict[str, dict]:
+    """Group (name, labels, ts, value) samples by metric name into frames (no seq yet)."""
+    by_name: dict[str, list] = defaultdict(list)
+    for name, labels, ts, value in samples:
+        by_name[name].append([labels, ts, value])
+    return {
+        name: {"op": "samples", "name": name, "stream": stream_for(name), "samples": rows}
+        for name, rows in by_name.items()
+    }
+
+
+async def _send_frames(frames: list[dict]) -> int:
+    layer = get_channel_layer()
+    sent = 0
+    for frame in frames:
+        try:
+            await layer.group_send(frame["stream"], {"type": "ops.samples", "frame": frame})
+            sent += 1
+        except Exception:  # best effort: pages see the gap by sequence number
+            log.warning("ops sample push failed", exc_info=True)
+    return sent
+
+
+def push_samples(samples: list[tuple]) -> int:
+    """Send a committed batch to the pages subscribed to its metrics.
+
+    Returns the number of frames published. Best effort: a failure is logged and the
+    pages notice the gap by sequence number."""
+    frames = frames_for(samples)
+    if not frames or get_channel_layer() is None:
+        return 0
+    try:
+        seqs = next_seqs([f["stream"] for f in frames.values()])
+    except Exception:
+        log.warning("ops sequence numbers unavailable; not pushing", exc_info=True)
+        return 0
+    for frame, seq in zip(frames.values(), seqs, strict=True):
+        frame["seq"] = seq
+    if settings.REDIS_URL:
+        # Full stack: one PUBLISH per batch; each Daphne's hub fans out to its own sockets.
+        try:
+            payload = orjson.dumps({"frames": list(frames.values())})
+            _client().publish(hub_channel(), payload)
+        except Exception:
+            log.warning("ops sample publish failed", exc_info=True)
+            return 0
+        return len(frames)
+    # Embedded default: the in-memory layer's queues belong to the server's loop.
+    return async_to_sync(_send_frames)(list(frames.values()))
+
+
+def on_samples_ingested(sender=None, samples=None, **kwargs) -> None:
+    """Receiver of apps.monitoring.signals.samples_ingested (sent after commit)."""
+    if samples:
+        push_samples(list(samples))
+
+
+def connect_receiver() -> bool:
+    try:
+        from apps.monitoring.signals import samples_ingested
+    except ImportError:
+        log.info("apps.monitoring.signals not present: dashboards get no live samples")
+        return False
+    samples_ingested.connect(on_samples_ingested, dispatch_uid="dashboards.live")
+    return True

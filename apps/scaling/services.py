@@ -1,0 +1,279 @@
+"""Decide, record and actuate: the one write path for capacity changes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, replace
+from datetime import UTC, datetime, timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from apps.scaling import actuators, conf, context, observe
+from apps.scaling.models import Decision, Mode, PoolState, ScalingPolicy
+from apps.scaling.policy import PolicyConfig, PolicyInputs, PoolSnapshot, decide
+
+log = logging.getLogger(__name__)
+
+
+def policy_config(policy: ScalingPolicy) -> PolicyConfig:
+    return PolicyConfig(
+        capacity_per_unit=policy.capacity_per_unit,
+        min_units=policy.min_units,
+        max_units=policy.effective_max_units,
+        emergency_units=policy.effective_emergency_units,
+        target_low=policy.target_utilisation_low,
+        target_high=policy.target_utilisation_high,
+        lead_time=timedelta(seconds=policy.lead_time_seconds),
+        stabilisation=timedelta(seconds=policy.stabilisation_seconds),
+    )
+
+
+def tick_interval(at: datetime | None = None) -> int:
+    """30 s normally, 15 s while any wedding is live (wedding-day mode)."""
+    at = at or timezone.now()
+    live = context.decision_context(at, timedelta(0)).live_at(at)
+    return conf.tick_seconds_wedding_day() if live else conf.tick_seconds()
+
+
+def tick_key(at: datetime, interval: int) -> int:
+    return int(at.timestamp()) // interval * interval
+
+
+def forecast_peak(
+    policy: ScalingPolicy, now: datetime, ctx: context.DecisionContext | None = None
+) -> tuple[float, dict]:
+    """Highest forecast for the pool's metric within the lead time, and its parts."""
+    lead = timedelta(seconds=policy.lead_time_seconds)
+    ctx = ctx or context.decision_context(now, lead)
+    peak = ctx.peak_within(now, now + lead)
+    value = peak.connections if policy.pool == "web" else peak.messages_per_s
+    return value, peak.as_dict()
+
+
+# Kept here too: the API, page and collectors read the baseline through services.
+cached_baselines = context.cached_baselines
+
+
+def _freeze_refusal(now: datetime) -> str | None:
+    from apps.weddings.freeze import FreezeError, check_freeze
+
+    try:
+        check_freeze("scaling: scale down", at=now)
+    except FreezeError as exc:
+        return exc.message
+    return None
+
+
+def _relaxed_commit() -> None:
+    """Do not wait for the WAL flush on commit (PostgreSQL only).
+
+    A decision is re-made every 15-30 s; if the database crashed in the next few hundred
+    milliseconds, losing that row costs nothing, while waiting for the disk on a busy
+    machine costs most of the decision's time. Atomicity and ordering are unchanged.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _snapshot(state: PoolState) -> PoolSnapshot:
+    recent = tuple(
+        (datetime.fromtimestamp(ts, UTC), int(units)) for ts, units in state.recent_needs or []
+    )
+    return PoolSnapshot(state.current_units, state.low_since, recent)
+
+
+def locked_state(policy: ScalingPolicy) -> PoolState:
+    try:
+        return PoolState.objects.select_for_update().get(pool=policy.pool)
+    except PoolState.DoesNotExist:
+        PoolState.objects.get_or_create(
+            pool=policy.pool, defaults={"current_units": policy.baseline_units}
+        )
+        return PoolState.objects.select_for_update().get(pool=policy.pool)
+
+
+def decide_pool(
+    policy: ScalingPolicy,
+    now: datetime | None = None,
+    *,
+    tick: int | None = None,
+    load: float | None = None,
+    observed: bool = True,
+) -> Decision | None:
+    """Decide for one pool and record it. None when this tick was already decided."""
+    started = time.perf_counter()
+    now = now or timezone.now()
+    config = policy_config(policy)
+    if observed and load is None:
+        load = observe.current_load(policy.pool)
+    ctx = context.decision_context(now, timedelta(seconds=policy.lead_time_seconds))
+    peak, peak_parts = forecast_peak(policy, now, ctx)
+    emergency = context.active_emergency(now)
+    live = ctx.live_at(now)
+    inputs = PolicyInputs(
+        now=now, load=load, forecast_peak=peak, wedding_live=live, emergency=emergency is not None
+    )
+    try:
+        with transaction.atomic():
+            _relaxed_commit()
+            state = locked_state(policy)
+            result = decide(config, _snapshot(state), inputs)
+            freeze = None
+            if result.rule == "scale_down":
+                # The calendar's freeze has the last word on a scale-down (a wedding may
+                # have been registered since the cached context was built).
+                freeze = _freeze_refusal(now)
+                if freeze:
+                    inputs = replace(inputs, wedding_live=True)
+                    result = decide(config, _snapshot(state), inputs)
+            shadow = policy.mode == Mode.SHADOW
+            decision = Decision.objects.create(
+                pool=policy.pool,
+                tick=tick,
+                decided_at=now,
+                rule=result.rule,
+                reason=result.reason,
+                current_units=state.current_units,
+                desired_units=result.desired_units,
+                outcome=Decision.Outcome.SHADOW if shadow else Decision.Outcome.PENDING,
+                inputs={
+                    "load": load,
+                    "forecast_peak": round(peak, 3),
+                    "forecast_parts": peak_parts,
+                    "wedding_live": inputs.wedding_live,
+                    "freeze": freeze,
+                    "emergency": emergency[0] if emergency else None,
+                    "load_units": result.load_units,
+                    "forecast_units": result.forecast_units,
+                    "mode": policy.mode,
+                    "config": {
+                        k: (v.total_seconds() if isinstance(v, timedelta) else v)
+                        for k, v in asdict(config).items()
+                    },
+                },
+                duration_ms=(time.perf_counter() - started) * 1000,
+            )
+            # Bookkeeping for scale-down moves on in shadow mode too; units change only
+            # once an actuation succeeds (see actuate()).
+            recent = [[t.timestamp(), u] for t, u in result.state.recent_needs]
+            if (state.low_since, state.recent_needs) != (result.state.low_since, recent):
+                state.low_since = result.state.low_since
+                state.recent_needs = recent
+                state.save(update_fields=["low_since", "recent_needs", "updated_at"])
+    except IntegrityError:
+        return None  # another worker decided this tick
+    return decision
+
+
+def _needs_actuation(decision: Decision) -> bool:
+    if decision.desired_units != decision.current_units:
+        return True
+    # Re-send after a failure: the previous decision may have left the world behind.
+    previous = (
+        Decision.objects.filter(pool=decision.pool, decided_at__lt=decision.decided_at)
+        .exclude(outcome=Decision.Outcome.SHADOW)
+        .order_by("-decided_at", "-id")
+        .values_list("outcome", flat=True)
+        .first()
+    )
+    return previous in (Decision.Outcome.FAILED, Decision.Outcome.PARTIAL)
+
+
+def actuate(decision: Decision, policy: ScalingPolicy | None = None) -> Decision:
+    """Apply a recorded decision through the pool's actuators; record every result."""
+    if decision.outcome == Decision.Outcome.SHADOW:
+        return decision
+    policy = policy or ScalingPolicy.objects.get(pool=decision.pool)
+    names = [n for n in (policy.actuators or conf.actuators_default()) if n != "gauges"]
+    reports: list[actuators.ActuatorReport] = []
+    if _needs_actuation(decision):
+        order = actuators.Order(
+            pool=decision.pool,
+            desired_units=decision.desired_units,
+            current_units=decision.current_units,
+            decision_id=decision.pk,
+            rule=decision.rule,
+            reason=decision.reason,
+            decided_at=decision.decided_at.isoformat(),
+            webhook_url=policy.webhook_url,
+            webhook_secret=policy.webhook_secret,
+        )
+        reports = [actuators.run_with_retry(name, order) for name in names]
+    ok = [r for r in reports if r.ok]
+    failed = [r for r in reports if not r.ok]
+    if not failed:
+        outcome = (
+            Decision.Outcome.APPLIED
+            if decision.desired_units != decision.current_units
+            else Decision.Outcome.UNCHANGED
+        )
+    elif ok:
+        outcome = Decision.Outcome.PARTIAL
+    else:
+        outcome = Decision.Outcome.FAILED
+    with transaction.atomic():
+        state = locked_state(policy)
+        if not failed:
+            if state.current_units != decision.desired_units:
+                state.last_change_at = timezone.now()
+            state.current_units = decision.desired_units
+            state.save(update_fields=["current_units", "last_change_at", "updated_at"])
+        decision.outcome = outcome
+        decision.actuation = [r.as_dict() for r in reports]
+        decision.error = "; ".join(f"{r.actuator}: {r.error}" for r in failed)
+        decision.save(update_fields=["outcome", "actuation", "error"])
+        current = state.current_units
+    if "gauges" in (policy.actuators or conf.actuators_default()):
+        actuators.set_gauges(decision.pool, decision.desired_units, current)
+    if failed:
+        log.error("scaling %s: actuation %s: %s", decision.pool, outcome, decision.error)
+    _push(decision)
+    return decision
+
+
+def _push(decision: Decision) -> None:
+    try:
+        from apps.dashboards.push import push_ops_now
+    except ImportError:  # pragma: no cover
+        return
+    push_ops_now(
+        {
+            "op": "scaling",
+            "decision": {
+                "id": decision.pk,
+                "pool": decision.pool,
+                "rule": decision.rule,
+                "current_units": decision.current_units,
+                "desired_units": decision.desired_units,
+                "outcome": decision.outcome,
+                "error": decision.error,
+            },
+        }
+    )
+
+
+def run_tick(now: datetime | None = None) -> list[Decision]:
+    """One periodic tick: at most one decision per pool per tick key, across workers."""
+    now = now or timezone.now()
+    key = tick_key(now, tick_interval(now))
+    done = []
+    for policy in ScalingPolicy.objects.filter(enabled=True):
+        decision = decide_pool(policy, now, tick=key)
+        if decision is not None:
+            done.append(actuate(decision, policy))
+    return done
+
+
+def refresh_forecast_context(now: datetime | None = None) -> int:
+    """Periodic: rebuild the cached forecast contexts the decisions read."""
+    now = now or timezone.now()
+    leads = [
+        timedelta(seconds=s)
+        for s in ScalingPolicy.objects.filter(enabled=True).values_list(
+            "lead_time_seconds", flat=True
+        )
+    ]
+    return context.refresh_context(now, leads)

@@ -1,0 +1,93 @@
+"""The in-process tier and the stored form of values (no Redis needed)."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import UTC, date, datetime, time
+
+import numpy as np
+import pytest
+
+from apps.caching.codec import Codec, CodecError
+from apps.caching.l1 import PlainLRU, TinyLFUCache, simulate_hit_ratio
+
+
+def zipf_keys(n_keys: int, n_requests: int, s: float = 1.0, seed: int = 7) -> list[str]:
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, n_keys + 1) ** s
+    cdf = np.cumsum(weights) / weights.sum()
+    ranks = rng.permutation(n_keys)[np.searchsorted(cdf, rng.random(n_requests))]
+    return [f"k{r}" for r in ranks]
+
+
+def test_tinylfu_beats_plain_lru_on_zipf():
+    keys = zipf_keys(20_000, 200_000)
+    budget = 2_000 * 1024  # 10 % of the keys
+    lru = simulate_hit_ratio(PlainLRU(budget), keys, 1024)
+    tiny = simulate_hit_ratio(TinyLFUCache(budget), keys, 1024)
+    assert 0.6 < lru < 0.8
+    assert tiny > lru + 0.03, (tiny, lru)
+
+
+def test_byte_budget_is_respected_and_large_values_are_refused():
+    cache = TinyLFUCache(100_000)
+    for i in range(1_000):
+        cache.put(f"k{i}", i, 1_000, float("inf"))
+    assert cache.bytes <= 100_000
+    assert len(cache) <= 100
+    assert cache.evictions + cache.rejections > 0
+    assert cache.put("huge", "x", 50_000, float("inf")) is False  # over 1/8 of the budget
+    assert "huge" not in cache
+
+
+def test_frequent_key_survives_a_scan_of_one_off_keys():
+    cache = TinyLFUCache(50 * 1024)
+    cache.put("hot", "v", 1024, float("inf"))
+    for _ in range(20):
+        assert cache.get("hot") is not None
+    for i in range(5_000):  # a scan: each key seen once
+        cache.get(f"scan{i}")
+        cache.put(f"scan{i}", i, 1024, float("inf"))
+    assert cache.get("hot") is not None
+
+
+def test_pinned_entries_are_never_evicted_and_tags_drop_keys():
+    cache = TinyLFUCache(20 * 1024)
+    cache.put("live", "v", 1024, float("inf"), tags=("wedding:1",), pinned=True)
+    cache.put("other", "v", 1024, float("inf"), tags=("wedding:1", "venue:3"))
+    for i in range(2_000):
+        cache.put(f"k{i}", i, 1024, float("inf"))
+    assert cache.get("live") is not None
+    cache.put("other", "v", 1024, float("inf"), tags=("wedding:1", "venue:3"))
+    assert cache.discard_tag("wedding:1") >= 1
+    assert "live" not in cache and "other" not in cache
+    assert "venue:3" not in cache.by_tag or "other" not in cache.by_tag["venue:3"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"name": "a" * 5_000, "when": datetime(2026, 6, 6, 14, tzinfo=UTC)},
+        frozenset(range(2_000)),
+        {"date": date(2026, 6, 6), "time": time(14, 30), "n": None},
+        "short",
+        b"\x00" * 10,
+    ],
+)
+def test_codec_round_trip(value):
+    codec = Codec(threshold=256)
+    blob, raw_size = codec.encode(value)
+    assert codec.decode(blob) == value
+    assert raw_size == len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) + 1
+    if raw_size > 256 and not isinstance(value, bytes):
+        assert blob[:1] == b"z" and len(blob) < raw_size  # compressed, and it paid off
+
+
+def test_codec_rejects_corrupt_bytes_with_a_clear_error():
+    codec = Codec()
+    with pytest.raises(CodecError, match="unknown cached value header"):
+        codec.decode(b"?garbage")
+    with pytest.raises(CodecError, match="cannot decode"):
+        codec.decode(b"z not zstd at all")
+    with pytest.raises(CodecError, match="empty"):
+        codec.decode(b"")

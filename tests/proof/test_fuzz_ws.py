@@ -1,0 +1,236 @@
+"""A hypothesis-driven WebSocket fuzzer against the gateway (/ws/realtime/) and /ws/ops/.
+
+Each example opens a connection, sends a random sequence of frames (random text,
+malformed and wrong-shaped JSON, unknown and half-valid ops, oversized, binary, floods),
+then a ping. Properties:
+- the server answers only with documented frames (JSON objects with a known `op`);
+- each invalid frame gets an error frame, or the connection ends with a documented
+  close code (never 1006/1011: those are crashes);
+- a connection that was not closed still answers the final ping;
+- the process never dies, logs no traceback, and still serves new connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+
+import pytest
+import websockets
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.proof.helpers import session_cookie
+
+EXAMPLES = int(os.environ.get("WS_FUZZ_EXAMPLES", "40"))
+SERVER_OPS = {
+    "hello",
+    "error",
+    "pong",
+    "subscribed",
+    "unsubscribed",
+    "message",
+    "batch",
+    "snapshot",
+}
+# Close codes the gateway documents (DESIGN.md + docs/realtime.md) and RFC 6455's
+# "you sent something wrong" codes. 1006 (no close frame) and 1011 (server error) are crashes.
+DOCUMENTED_CLOSE = {1000, 1001, 1003, 1007, 1008, 1009, 4400, 4401, 4403, 4408, 4413, 4429}
+CLIENT_OPS = ["subscribe", "unsubscribe", "ping"]
+# Daphne's own limit (4.2.2+, CVE-2026-44545): a message over 1 MiB makes autobahn drop the
+# TCP connection without a close frame (failByDrop), so the client sees 1006. That is the
+# transport refusing to buffer an abusive payload, not a crash: allowed for such frames only.
+DAPHNE_MAX_MESSAGE = 1024 * 1024
+OVERSIZED = 2 * 1024 * 1024
+LARGE = 900 * 1024  # under Daphne's limit: the application itself must answer it
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+topic = st.one_of(
+    st.text(max_size=30),
+    st.integers(min_value=-5, max_value=10**12).map(lambda n: f"wedding:{n}"),
+    st.sampled_from(["wedding:", "wedding:abc", "ops", "*", "wedding:1;DROP", "../../etc"]),
+)
+half_valid = st.fixed_dictionaries(
+    {"op": st.sampled_from(CLIENT_OPS) | st.text(max_size=12)},
+    optional={
+        "topics": st.lists(topic, max_size=6) | json_values,
+        "since": st.dictionaries(topic, st.integers() | json_values, max_size=4) | json_values,
+    },
+)
+# (kind, payload): kind says what the frame is, so the checker knows what answer to expect.
+frame = st.one_of(
+    st.text(max_size=200).map(lambda t: ("text", t)),
+    st.binary(max_size=200).map(lambda b: ("binary", b)),
+    json_values.map(lambda v: ("json", json.dumps(v))),
+    half_valid.map(lambda d: ("op", json.dumps(d))),
+    st.just(("oversized", "x" * OVERSIZED)),
+    st.just(("oversized", "x" * LARGE)),
+    st.just(("oversized", json.dumps({"op": "subscribe", "topics": ["wedding:1"] * 80_000}))),
+    st.just(("oversized", json.dumps({"op": "subscribe", "topics": ["wedding:1"] * 200_000}))),
+    st.integers(min_value=50, max_value=400).map(lambda n: ("flood", n)),
+)
+
+
+REPLY_OPS = {"error", "pong", "subscribed", "unsubscribed"}
+
+
+def _is_ping(payload: str | bytes) -> bool:
+    try:
+        value = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(value, dict) and value.get("op") == "ping"
+
+
+def _is_valid_op(payload: str) -> bool:
+    try:
+        value = json.loads(payload)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and value.get("op") in CLIENT_OPS
+
+
+async def _exchange(url: str, frames: list, connect_kwargs: dict) -> dict:
+    """Send the frames and a final ping; read until every frame has had its reply."""
+    received: list[dict] = []
+    outcome = {"received": received, "closed": None, "answered": False, "sent_invalid": 0}
+    sent = 0
+    try:
+        async with websockets.connect(
+            url, open_timeout=10, max_size=None, close_timeout=5, **connect_kwargs
+        ) as ws:
+            for kind, payload in frames:
+                if kind == "flood":
+                    for _ in range(payload):
+                        await ws.send('{"op": "ping"}')
+                    sent += payload
+                    continue
+                await ws.send(payload)
+                sent += 1
+                if not (_is_ping(payload) or (kind == "op" and _is_valid_op(payload))):
+                    outcome["sent_invalid"] += 1
+            await ws.send('{"op": "ping"}')
+            sent += 1
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 20
+            replies = 0
+            while replies < sent:
+                raw = await asyncio.wait_for(ws.recv(), timeout=max(0.1, deadline - loop.time()))
+                message = json.loads(raw)
+                received.append(message)
+                # Frames are handled in order, one reply each (data frames are extra).
+                if isinstance(message, dict) and message.get("op") in REPLY_OPS:
+                    replies += 1
+            outcome["answered"] = True
+    except websockets.ConnectionClosed as exc:
+        outcome["closed"] = exc.rcvd.code if exc.rcvd else 1006
+    except TimeoutError:
+        outcome["closed"] = "timeout"
+    return outcome
+
+
+def _check(outcome: dict, frames: list) -> None:
+    kinds = [k for k, _ in frames]
+    for message in outcome["received"]:
+        assert isinstance(message, dict) and message.get("op") in SERVER_OPS, message
+        if message["op"] == "error":
+            assert isinstance(message.get("code"), str) and message["code"], message
+            assert isinstance(message.get("message"), str), message
+    if outcome["closed"] is not None:
+        over_limit = any(k == "oversized" and len(p) > DAPHNE_MAX_MESSAGE for k, p in frames)
+        if not (outcome["closed"] == 1006 and over_limit):
+            assert outcome["closed"] in DOCUMENTED_CLOSE, (outcome["closed"], kinds)
+        return
+    assert outcome["answered"], (kinds, outcome["received"][-5:])
+    errors = sum(1 for m in outcome["received"] if m.get("op") == "error")
+    assert errors >= outcome["sent_invalid"], (kinds, outcome["received"][-5:])
+
+
+def _still_serving(server, url: str, connect_kwargs: dict) -> None:
+    async def ping() -> dict:
+        async with websockets.connect(url, open_timeout=10, **connect_kwargs) as ws:
+            await ws.send('{"op": "ping"}')
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if message.get("op") == "pong":
+                    return message
+
+    assert asyncio.run(ping()) == {"op": "pong"}
+    assert server.proc.poll() is None, "the Daphne process died"
+    log = server.output()
+    assert "Traceback" not in log and "Exception inside application" not in log, log[-4000:]
+
+
+@pytest.fixture(scope="module")
+def ws_daphne(start_daphne):
+    return start_daphne({"LOG_LEVEL": "WARNING"})
+
+
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_gateway_survives_random_frames(ws_daphne, world):
+    url = f"{ws_daphne.ws_url}/ws/realtime/?token={world.token_a}"
+    seen_closes: set = set()
+
+    @FUZZ_SETTINGS
+    @given(st.lists(frame, min_size=1, max_size=6))
+    def fuzz(frames):
+        outcome = asyncio.run(_exchange(url, frames, {}))
+        seen_closes.add(outcome["closed"])
+        _check(outcome, frames)
+
+    fuzz()
+    _still_serving(ws_daphne, url, {})
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_ops_socket_survives_random_frames(ws_daphne, world):
+    cookie = session_cookie(world.callers["operator"].user)
+    kwargs = {
+        "origin": f"http://127.0.0.1:{ws_daphne.port}",
+        "additional_headers": {"Cookie": f"sessionid={cookie}"},
+    }
+    url = f"{ws_daphne.ws_url}/ws/ops/"
+
+    @FUZZ_SETTINGS
+    @given(st.lists(frame, min_size=1, max_size=6))
+    def fuzz(frames):
+        outcome = asyncio.run(_exchange(url, frames, kwargs))
+        _check(outcome, frames)
+
+    fuzz()
+    _still_serving(ws_daphne, url, kwargs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gateway_refuses_bad_tokens_with_its_close_code(ws_daphne, world):
+    async def code(url: str):
+        try:
+            async with websockets.connect(url, open_timeout=10) as ws:
+                await asyncio.wait_for(ws.recv(), 10)
+                return "open"
+        except websockets.ConnectionClosed as exc:
+            return exc.rcvd.code if exc.rcvd else 1006
+        except websockets.InvalidStatus as exc:
+            return exc.response.status_code
+
+    base = f"{ws_daphne.ws_url}/ws/realtime/"
+    for query in ("", "?token=", "?token=wss_forged", "?token=" + "a" * 10_000, "?token=%00%ff"):
+        assert asyncio.run(code(base + query)) in (4401, 403), query

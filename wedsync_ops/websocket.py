@@ -1,0 +1,25 @@
+"""Helpers shared by the WebSocket consumers."""
+
+from __future__ import annotations
+
+try:  # Daphne (through autobahn) raises this when the app sends on a dropped socket.
+    from autobahn.exception import Disconnected
+except ImportError:  # another ASGI server: nothing to catch
+    Disconnected = ()  # type: ignore[assignment,misc]
+
+
+class QuietWhenDropped:
+    """Mixin for AsyncWebsocketConsumer: a send after the peer dropped is not an error.
+
+    When a client vanishes (or Daphne drops it for an over-size message) while replies to
+    its earlier frames are still queued, Daphne raises `Disconnected` into the consumer.
+    Uncaught, that logs a traceback and ends the consumer before `disconnect()` runs, so
+    its group memberships leak. Swallowing it lets the queued `websocket.disconnect`
+    arrive and clean up as usual (found by tests/proof/test_fuzz_ws.py).
+    """
+
+    async def send(self, text_data=None, bytes_data=None, close=False) -> None:
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Disconnected:
+            pass
