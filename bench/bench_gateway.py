@@ -386,11 +386,11 @@ def setup(env: dict) -> dict:
     supplier.save()
     token = supplier.issue_token()
     weddings = []
-    for label in ("idle", "hot"):
+    for offset, label in ((300, "idle"), (301, "hot")):
         w, _ = Wedding.objects.get_or_create(
             couple_name=f"bench {label}",
             defaults={
-                "date": dt.date.today() + dt.timedelta(days=300),
+                "date": dt.date.today() + dt.timedelta(days=offset),
                 "ceremony_time": dt.time(14),
                 "reception_end_time": dt.time(22),
                 "venue": venue,

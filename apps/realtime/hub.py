@@ -69,7 +69,6 @@ class Connection:
         "tokens",
         "refill_at",
         "dropped",
-        "warned_at",
     )
 
     def __init__(
@@ -101,7 +100,6 @@ class Connection:
         self.tokens = float(self.rate * 2)
         self.refill_at = now
         self.dropped = 0
-        self.warned_at = 0.0
 
     async def send_text(self, text: str) -> None:
         if self.closed:
@@ -144,6 +142,7 @@ class Connection:
         self.refill_at = now
         if self.tokens >= 1:
             self.tokens -= 1
+            self.dropped = 0
             return True
         self.dropped += 1
         return False
@@ -411,7 +410,9 @@ class Hub:
         pending = self.pending.get(topic)
         if pending:
             pending.discard(conn)
-        if last is None:
+        if last is None or last > history.current:
+            # Live from now; or a `since` ahead of the topic (a stale or forged number):
+            # the server's count wins, or every later message would look like a duplicate.
             last = history.current
         elif history.gap_after(last):
             self.stats.replay_gaps += 1

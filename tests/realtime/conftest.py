@@ -35,27 +35,30 @@ def make_world(
     region, _ = Region.objects.get_or_create(
         code="uk-south", defaults={"name": "UK South", "timezone": "Europe/London"}
     )
-    venue = Venue.objects.create(
-        name=f"{name} venue",
-        venue_type="banquet_hall",
-        region=region,
-        timezone="Europe/London",
-        **(venue_kwargs or {}),
-    )
+
+    def new_venue(label: str) -> object:
+        # One venue per wedding: a venue cannot host overlapping weddings.
+        return Venue.objects.create(
+            name=f"{name} venue {label}",
+            venue_type="banquet_hall",
+            region=region,
+            timezone="Europe/London",
+            **(venue_kwargs or {}),
+        )
+
     supplier = Supplier.objects.create(
         name=name, max_connections=max_connections, **supplier_kwargs
     )
     token = supplier.issue_token()
-    day = dt.date.today() if live else dt.date.today() + dt.timedelta(days=40)
-    now_local = dt.datetime.now(dt.UTC).astimezone(venue.tz)
-    start = (now_local - dt.timedelta(minutes=30)).time() if live else dt.time(14, 0)
-    end = (now_local + dt.timedelta(hours=3)).time() if live else dt.time(23, 0)
+    day = dt.date.today() + dt.timedelta(days=40)
     mine = []
     for i in range(weddings):
+        venue = new_venue(str(i))
+        now_local = dt.datetime.now(dt.UTC).astimezone(venue.tz)
         w = Wedding.objects.create(
             date=now_local.date() if live else day,
-            ceremony_time=start,
-            reception_end_time=end,
+            ceremony_time=(now_local - dt.timedelta(minutes=30)).time() if live else dt.time(14),
+            reception_end_time=(now_local + dt.timedelta(hours=3)).time() if live else dt.time(23),
             venue=venue,
             couple_name=f"{name} couple {i}",
         )
@@ -65,7 +68,7 @@ def make_world(
         date=day,
         ceremony_time=dt.time(12, 0),
         reception_end_time=dt.time(22, 0),
-        venue=venue,
+        venue=new_venue("other"),
         couple_name=f"{name} not theirs",
     )
     return SupplierCtx(supplier, token, mine, other)

@@ -96,7 +96,7 @@ def test_delivery_profile_follows_the_venue_and_wedding_day():
     from apps.realtime.delivery import delivery_for_topic
     from tests.realtime.conftest import make_world
 
-    calm = make_world("Calm hall", venue_kwargs={"connectivity": "good"})
+    calm = make_world("Calm hall", venue_kwargs={"connectivity": "good", "batch_window_ms": 0})
     chapel = make_world("Chapel", venue_kwargs={"connectivity": "fair"})
     beach = make_world("Beach", venue_kwargs={"connectivity": "good", "degraded": True})
     live = make_world("Live now", venue_kwargs={"connectivity": "good"}, live=True)
