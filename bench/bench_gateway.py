@@ -416,10 +416,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
     args.connections = args.connections or (500 if args.quick else 10_000)
-    args.subscribers = args.subscribers or (300 if args.quick else 1000)
-    args.probes = 10 if args.quick else 30
+    args.subscribers = args.subscribers or (200 if args.quick else 1000)
+    args.probes = 5 if args.quick else 30
     args.probe_gap = 1.0  # isolated probes: the baseline must not queue behind itself
-    args.burst = 100 if args.quick else 300
+    args.burst = 50 if args.quick else 300
     args.heartbeat = 5 if args.quick else 30
     args.hold = args.heartbeat + 2.0
 
