@@ -109,9 +109,8 @@ def decide_pool(
     config = policy_config(policy)
     if observed and load is None:
         load = observe.current_load(policy.pool)
-    ctx = context.decision_context(now, timedelta(seconds=policy.lead_time_seconds))
+    ctx, emergency = context.decision_inputs(now, timedelta(seconds=policy.lead_time_seconds))
     peak, peak_parts = forecast_peak(policy, now, ctx)
-    emergency = context.active_emergency(now)
     live = ctx.live_at(now)
     inputs = PolicyInputs(
         now=now, load=load, forecast_peak=peak, wedding_live=live, emergency=emergency is not None

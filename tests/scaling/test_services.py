@@ -191,7 +191,7 @@ def test_a_scale_down_is_refused_by_the_calendar_freeze(web_policy, make_wedding
     PoolState.objects.create(pool="web", current_units=12)
     make_wedding(NOON.date(), time(14), time(22))
     empty = context.DecisionContext(context.decision_context(NOON, timedelta(0)).points, [])
-    monkeypatch.setattr(context, "decision_context", lambda now, lead: empty)
+    monkeypatch.setattr(context, "decision_context", lambda now, lead, version=None: empty)
     web_policy.stabilisation_seconds = 0
     web_policy.save()
     d = services.decide_pool(web_policy, NOON, load=100)
