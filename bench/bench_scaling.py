@@ -122,6 +122,9 @@ def bench_decisions(samples: int) -> dict:
 
     def naive(at: datetime, load: float) -> None:
         """Re-learn the forecast on every decision (no shared baseline), then decide."""
+        from apps.scaling.observe import current_load
+
+        load = current_load("web") or load
         points = forecast.hourly(at, 2)
         peak = forecast.peak_within(points, at, at + timedelta(seconds=policy.lead_time_seconds))
         state = services.locked_state  # same DB work for the record as ours
@@ -145,8 +148,23 @@ def bench_decisions(samples: int) -> dict:
 
     refreshed: set[int] = set()
 
+    # Three gateway processes report connections: the decision reads their latest values.
+    from apps.monitoring.ingest import ingest
+
+    ingest(
+        [
+            {
+                "name": "wedsync_gateway_connections",
+                "labels": {"process": f"bench-{i}"},
+                "value": 150.0,
+                "ts": time.time(),
+            }
+            for i in range(3)
+        ]
+    )
+
     def ours(at: datetime, load: float) -> None:
-        services.decide_pool(policy, at, load=load)
+        services.decide_pool(policy, at)  # observes the load itself, as the tick does
 
     def refresh_like_the_job(at: datetime) -> None:
         """The periodic refresh (every 60 s) keeps the context warm; not timed here."""
