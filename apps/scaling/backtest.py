@@ -514,9 +514,9 @@ def chart(runs: list[PolicyRun], load: np.ndarray, start: datetime, capacity_per
     from plotly.subplots import make_subplots
 
     minutes = len(load)
-    days = max(1, minutes // 1440)
-    busiest = int(np.argmax([load[d * 1440 : (d + 1) * 1440].max() for d in range(days)]))
-    lo, hi = busiest * 1440, min(minutes, (busiest + 1) * 1440)
+    peak = int(np.argmax(load))  # the 24 hours around the busiest minute
+    lo = max(0, min(peak - 14 * 60, minutes - 1440))
+    hi = min(minutes, lo + 1440)
     day_x = [start + timedelta(minutes=m) for m in range(lo, hi)]
     hours = minutes // 60
     hour_x = [start + timedelta(hours=h) for h in range(hours)]
@@ -526,7 +526,7 @@ def chart(runs: list[PolicyRun], load: np.ndarray, start: datetime, capacity_per
         cols=1,
         vertical_spacing=0.12,
         subplot_titles=(
-            f"Busiest day ({day_x[0]:%a %d %b %Y}, UTC): load vs capacity",
+            f"The 24 h around the peak ({day_x[0]:%a %d %b %Y %H:%M} UTC on): load vs capacity",
             "Whole period: hourly peak load vs hourly mean capacity",
         ),
     )
