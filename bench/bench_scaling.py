@@ -242,7 +242,7 @@ def bench_backtest(quick: bool) -> dict:
         start,
         end,
         source="generated",
-        calendar="synthetic",
+        calendar=calendar,
         out=out,
         config=backtest.BacktestConfig(),
         png=True,
