@@ -589,8 +589,11 @@ def save_chart(fig, html_path, png_path) -> str | None:
     if not os.path.exists(browser):
         return f"no Chromium at {browser}: PNG skipped"
     os.environ["BROWSER_PATH"] = browser
-    for name in ("kaleido", "choreographer", "logistro"):
-        logging.getLogger(name).setLevel(logging.WARNING)  # they log each tab at INFO
+    # They log each tab at INFO, and choreographer an ERROR for a pipe message it then
+    # ignores; a real failure still raises from write_image.
+    for name in ("kaleido", "logistro"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("choreographer").setLevel(logging.CRITICAL)
     try:
         fig.write_image(str(png_path), width=1400, height=900)
     except Exception as exc:  # the HTML is the record; the PNG is a convenience
