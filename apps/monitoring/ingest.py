@@ -327,21 +327,25 @@ def _copy(cursor, table: str, rows: list[tuple[int, float, float]]) -> None:
         copy.write(copy_payload(rows))
 
 
-def _write_postgresql(rows: list[tuple[int, float, float]]) -> None:
+def _write_postgresql(rows: list[tuple[int, float, float]], mode: str) -> None:
+    """mode: "copy" (fails on a stored (series, ts)), "upsert", or "savepoint" (copy
+    in a savepoint, upsert if that fails: for callers already inside a transaction)."""
     # wrap_database_errors turns psycopg's errors into Django's, so a lost connection
     # still becomes 503 + Retry-After upstream.
     with connection.cursor() as wrapper:
         raw = wrapper.cursor  # the psycopg 3 cursor, for COPY
-        try:
-            # Fast path: straight COPY. A (series, ts) already stored (a retried batch) fails
-            # it; the savepoint is rolled back and the batch is upserted instead.
-            with transaction.atomic(savepoint=True), connection.wrap_database_errors:
-                _copy(raw, "monitoring_sample", rows)
-            return
-        except IntegrityError:
-            pass
+        if mode == "savepoint":
+            try:
+                with transaction.atomic(savepoint=True), connection.wrap_database_errors:
+                    _copy(raw, "monitoring_sample", rows)
+                return
+            except IntegrityError:
+                mode = "upsert"
         with connection.wrap_database_errors:
-            _upsert(raw, rows)
+            if mode == "copy":
+                _copy(raw, "monitoring_sample", rows)
+            else:
+                _upsert(raw, rows)
 
 
 def _upsert(raw, rows: list[tuple[int, float, float]]) -> None:
@@ -372,16 +376,31 @@ def store(batch: Batch) -> int:
     """Write a validated batch atomically; listeners hear of it after commit."""
     if not batch:
         return 0
+    if connection.vendor != "postgresql":
+        _store_once(batch, "bulk")
+    elif connection.in_atomic_block:
+        _store_once(batch, "savepoint")
+    else:
+        # Fast path: plain COPY in its own transaction (no savepoint round trips). A
+        # retried batch (a (series, ts) already stored) fails it; then the whole
+        # transaction is redone as an upsert.
+        try:
+            _store_once(batch, "copy")
+        except IntegrityError:
+            _store_once(batch, "upsert")
+    return len(batch)
+
+
+def _store_once(batch: Batch, mode: str) -> None:
     with transaction.atomic():
         series_ids = _resolve_series(batch)
         rows = _rows(series_ids, batch)
-        if connection.vendor == "postgresql":
-            _write_postgresql(rows)
-        else:
+        if mode == "bulk":
             _write_other(rows)
+        else:
+            _write_postgresql(rows, mode)
         announced = list(zip(batch.names, batch.labels, batch.ts, batch.values, strict=True))
         transaction.on_commit(lambda: _announce(announced))
-    return len(batch)
 
 
 def _announce(samples: list[tuple]) -> None:

@@ -177,3 +177,14 @@ def test_the_demo_seed_is_idempotent():
     assert Sample.objects.count() == first
     assert ScrapeTarget.objects.count() == 1
     assert len(query_range("wedsync_db_latency_ms", {}, time.time() - 7200, time.time())) == 1
+
+
+def test_a_retried_batch_inside_an_outer_transaction_keeps_the_outer_work():
+    from django.db import transaction
+
+    ts = time.time() - 10
+    ingest([{"name": "m", "value": 1, "ts": ts}])
+    with transaction.atomic():
+        ingest([{"name": "other", "value": 3, "ts": ts}])
+        ingest([{"name": "m", "value": 2, "ts": ts}])  # conflicts: savepoint, then upsert
+    assert dict(Sample.objects.values_list("series__name", "value")) == {"m": 2.0, "other": 3.0}
