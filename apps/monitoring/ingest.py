@@ -226,9 +226,17 @@ def parse_json(body: bytes) -> list:
     return payload["samples"]
 
 
-def parse_prometheus_text(text: str, now: float | None = None) -> list[dict]:
-    """Prometheus text exposition to sample dicts (the parser turns ms timestamps to seconds)."""
-    from prometheus_client.parser import text_string_to_metric_families
+def parse_prometheus_text(
+    text: str, now: float | None = None, openmetrics: bool = False
+) -> list[dict]:
+    """Prometheus (or OpenMetrics) text exposition to sample dicts.
+
+    The parsers turn exposition timestamps (milliseconds in Prometheus text) to seconds.
+    """
+    if openmetrics:
+        from prometheus_client.openmetrics.parser import text_string_to_metric_families
+    else:
+        from prometheus_client.parser import text_string_to_metric_families
 
     samples: list[dict] = []
     try:
@@ -238,9 +246,10 @@ def parse_prometheus_text(text: str, now: float | None = None) -> list[dict]:
                 if s.timestamp is not None:
                     sample["ts"] = float(s.timestamp)
                 samples.append(sample)
-    except Exception as exc:  # the parser raises ValueError and friends on bad lines
+    except Exception as exc:  # the parsers raise ValueError and friends on bad lines
+        kind = "OpenMetrics" if openmetrics else "Prometheus"
         raise IngestError(
-            f"Body is not valid Prometheus text format: {exc}", code="invalid_text"
+            f"Body is not valid {kind} text format: {exc}", code="invalid_text"
         ) from None
     return samples
 
