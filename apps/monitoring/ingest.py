@@ -17,6 +17,7 @@ from math import isfinite
 import numpy as np
 import orjson
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 
 from apps.monitoring import conf
 from apps.monitoring.models import Sample, Series, series_key
@@ -54,6 +55,7 @@ class Batch:
     keys: list[str] = field(default_factory=list)  # series_key of each sample
     ts: list[float] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
+    now: float | None = None  # the clock the batch was validated against
 
     def __len__(self) -> int:
         return len(self.names)
@@ -151,7 +153,7 @@ def validate(samples: object, now: float | None = None) -> Batch:
     now = time.time() if now is None else now
     oldest = now - conf.RAW_RETENTION
     latest = now + conf.MAX_FUTURE_SECONDS
-    batch = Batch()
+    batch = Batch(now=now)
     errors: list[dict] = []
     # (name, label items) -> series key, or the list of problems with them.
     seen: dict[tuple, str | list] = {}
@@ -263,6 +265,18 @@ def _lookup(keys: list[str]) -> dict[str, int]:
     return dict(Series.objects.filter(key__in=keys).values_list("key", "id"))
 
 
+def active_series_count(name: str, now: float | None = None) -> int:
+    """Series of a metric with a raw sample still kept: what the cardinality guard counts.
+
+    Series that went quiet (a pod that is gone, say) stop counting once their raw samples
+    expire, so label churn does not lock a metric out for good. Only asked when a batch
+    brings new series.
+    """
+    now = time.time() if now is None else now
+    recent = Sample.objects.filter(series=OuterRef("pk"), ts__gte=now - conf.RAW_RETENTION)
+    return Series.objects.filter(name=name).filter(Exists(recent)).count()
+
+
 def _resolve_series(batch: Batch) -> list[int]:
     """Series id for each sample, creating new series (under the cardinality guard)."""
     keys = batch.keys
@@ -277,7 +291,7 @@ def _resolve_series(batch: Batch) -> list[int]:
             name = batch.names[wanted[key]]
             new_by_name[name] = new_by_name.get(name, 0) + 1
         for name, new in new_by_name.items():
-            existing = Series.objects.filter(name=name).count()
+            existing = active_series_count(name, batch.now)
             if existing + new > conf.MAX_SERIES_PER_METRIC:
                 raise IngestError(
                     f"Metric {name!r} would have {existing + new} series; the limit is "

@@ -117,6 +117,20 @@ def test_cardinality_guard_names_the_metric_and_stores_nothing(monkeypatch):
     assert Series.objects.filter(name="per_user").count() == 4
 
 
+def test_series_gone_quiet_stop_counting_against_the_guard(monkeypatch):
+    from apps.monitoring.models import Series
+
+    monkeypatch.setattr(conf, "MAX_SERIES_PER_METRIC", 3)
+    old = time.time() - conf.RAW_RETENTION + 30
+    ingest([{"name": "pods", "labels": {"pod": f"p{i}"}, "value": 1, "ts": old} for i in range(3)])
+    with pytest.raises(IngestError):
+        ingest([{"name": "pods", "labels": {"pod": "p3"}, "value": 1}])
+    # Once the old pods' raw samples are past retention, new pods are welcome.
+    later = time.time() + 60
+    assert ingest([{"name": "pods", "labels": {"pod": "p3"}, "value": 1}], now=later) == 1
+    assert Series.objects.filter(name="pods").count() == 4
+
+
 def test_query_range_steps_and_aggregates():
     base = time.time() - 600
     base -= base % 60
