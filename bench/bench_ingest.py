@@ -102,7 +102,7 @@ def _truncate(env: dict) -> None:
 
 def _start_daphne(env: dict) -> tuple[subprocess.Popen, int]:
     port = _free_port()
-    denv = {**env, "DJANGO_SETTINGS_MODULE": "bench_ingest_settings"}
+    denv = {**env, "DJANGO_SETTINGS_MODULE": "ingest_baseline_settings"}
     log = open(f"/tmp/bench_ingest_daphne_{port}.log", "wb")  # noqa: SIM115
     print(f"daphne on {port}, log {log.name}", flush=True)
     proc = subprocess.Popen(
