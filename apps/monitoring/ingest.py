@@ -8,6 +8,7 @@ sample refuses the batch, naming each bad sample by index.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -22,6 +23,8 @@ from django.db.models import Exists, OuterRef
 from apps.monitoring import conf
 from apps.monitoring.models import Sample, Series, series_key
 from apps.monitoring.signals import samples_ingested
+
+log = logging.getLogger(__name__)
 
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
@@ -430,7 +433,11 @@ def _announce(samples: list[tuple]) -> None:
     from wedsync_ops import metrics
 
     metrics.ingest_samples.inc(len(samples))
-    samples_ingested.send(sender=None, samples=samples)
+    # send_robust: the batch is committed; a failing receiver must not turn that into a
+    # 500 (the caller would believe nothing was stored).
+    for receiver, result in samples_ingested.send_robust(sender=None, samples=samples):
+        if isinstance(result, Exception):
+            log.error("samples_ingested receiver %r failed", receiver, exc_info=result)
 
 
 def ingest(samples: list[dict], now: float | None = None) -> int:

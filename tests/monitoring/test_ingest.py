@@ -202,3 +202,18 @@ def test_a_retried_batch_inside_an_outer_transaction_keeps_the_outer_work():
         ingest([{"name": "other", "value": 3, "ts": ts}])
         ingest([{"name": "m", "value": 2, "ts": ts}])  # conflicts: savepoint, then upsert
     assert dict(Sample.objects.values_list("series__name", "value")) == {"m": 2.0, "other": 3.0}
+
+
+def test_a_failing_listener_does_not_undo_or_fail_the_batch(heard):
+    from apps.monitoring.signals import samples_ingested
+
+    def broken(sender, samples, **kwargs):
+        raise RuntimeError("listener bug")
+
+    samples_ingested.connect(broken, weak=False)
+    try:
+        assert ingest([{"name": "m", "value": 1}]) == 1
+    finally:
+        samples_ingested.disconnect(broken)
+    assert Sample.objects.count() == 1
+    assert len(heard) == 1  # the other listeners still heard of it
