@@ -51,17 +51,24 @@ def interval_seconds(live: bool) -> float:
     return float(settings.WEDSYNC[key])
 
 
+_redis_client = None
+
+
+def _redis():
+    """One client (and connection pool) per process, made on first use."""
+    global _redis_client
+    if _redis_client is None:
+        import redis
+
+        _redis_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1)
+    return _redis_client
+
+
 def _set_nx(key: str, seconds: float) -> bool:
     """SET key NX with an expiry: True for exactly one caller until it expires or is freed."""
     key = f"{settings.REDIS_PREFIX}:monitoring:collect:{key}"
     if settings.REDIS_URL:
-        import redis
-
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1)
-        try:
-            return bool(client.set(key, "1", nx=True, px=int(seconds * 1000)))
-        finally:
-            client.close()
+        return bool(_redis().set(key, "1", nx=True, px=int(seconds * 1000)))
     from django.core.cache import cache
 
     return cache.add(key, 1, timeout=seconds)
@@ -70,13 +77,7 @@ def _set_nx(key: str, seconds: float) -> bool:
 def _free(key: str) -> None:
     key = f"{settings.REDIS_PREFIX}:monitoring:collect:{key}"
     if settings.REDIS_URL:
-        import redis
-
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1)
-        try:
-            client.delete(key)
-        finally:
-            client.close()
+        _redis().delete(key)
     else:
         from django.core.cache import cache
 
