@@ -33,19 +33,6 @@ def any_wedding_live(at=None) -> bool:
     return is_any_wedding_live(at)
 
 
-def _live_weddings_by_region(at=None) -> dict[str, int]:
-    """Live weddings per region, every region listed (0 included, so charts drop to 0)."""
-    from django.db.models import Count
-
-    from apps.weddings.live import live_weddings
-    from apps.weddings.models import Region
-
-    counts = dict(
-        live_weddings(at).order_by().values_list("venue__region__code").annotate(n=Count("id"))
-    )
-    return {code: counts.get(code, 0) for code in Region.objects.values_list("code", flat=True)}
-
-
 def interval_seconds(live: bool) -> float:
     key = "COLLECT_INTERVAL_LIVE_SECONDS" if live else "COLLECT_INTERVAL_SECONDS"
     return float(settings.WEDSYNC[key])
@@ -173,14 +160,8 @@ def collect_process() -> list[dict]:
     ]
 
 
-def collect_weddings() -> list[dict]:
-    return [
-        _sample("wedsync_weddings_live", n, region=code)
-        for code, n in _live_weddings_by_region().items()
-    ]
-
-
-BUILTIN = (collect_database, collect_redis, collect_celery, collect_process, collect_weddings)
+# wedsync_weddings_live{region} comes from the calendar's own collector (apps.weddings).
+BUILTIN = (collect_database, collect_redis, collect_celery, collect_process)
 
 
 def app_collectors() -> list[tuple[str, object]]:
