@@ -10,6 +10,7 @@ Values are shared with other callers: treat them as read-only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
@@ -48,6 +49,15 @@ def supplier_wedding_ids(supplier_id: int) -> frozenset[int]:
         lambda: load_supplier_wedding_ids(supplier_id),
         tags=(f"supplier:{supplier_id}",),
     )
+
+
+def detail_key(wedding_id: int) -> str:
+    return f"wedding:{wedding_id}:detail"
+
+
+def wedding_detail(wedding_id: int, render: Callable[[], dict]) -> dict:
+    """The wedding API's detail representation, rendered by `render` on a miss."""
+    return cache.get_or_load(detail_key(wedding_id), render, tags=(f"wedding:{wedding_id}",))
 
 
 def warm_wedding(wedding_id: int) -> bool:

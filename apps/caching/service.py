@@ -150,6 +150,7 @@ class TwoTierCache:
         self._calls = 0
         # Bumped by every invalidation seen here: a load that spans one is not kept in L1.
         self._epoch = 0
+        self._inflight: dict[str, threading.Event] = {}
         self._pending_keys: set[str] = set()
         self._pending_tags: set[str] = set()
         self._breaker_failures = 0
@@ -359,7 +360,7 @@ class TwoTierCache:
             self.start()
         epoch = self._epoch
         if not self._l2_ready():
-            return self._load_and_store(key, loader, ttl, tags, None, None, epoch)
+            return self._load_single_flight(key, loader, ttl, tags, stale, epoch)
         token = uuid.uuid4().hex
         deadline = None
         delay = 0.005
@@ -393,6 +394,30 @@ class TwoTierCache:
                 return self._load_and_store(key, loader, ttl, tags, gens, None, epoch)
             time.sleep(delay)
             delay = min(delay * 1.5, 0.05)
+
+    def _load_single_flight(self, key, loader, ttl, tags, stale, epoch) -> Any:
+        """Without Redis (embedded default, or Redis down): one loader per key in this
+        process; the other threads serve their stale copy or wait for the value."""
+        with self._lock:
+            running = self._inflight.get(key)
+            if running is None:
+                done = self._inflight[key] = threading.Event()
+        if running is None:
+            try:
+                return self._load_and_store(key, loader, ttl, tags, None, None, epoch)
+            finally:
+                with self._lock:
+                    self._inflight.pop(key, None)
+                done.set()
+        if stale is not None:
+            self.counters["stale_served"] += 1
+            return stale.value
+        self.counters["lock_waits"] += 1
+        running.wait(self.config.lock_wait)
+        entry = self.l1.peek(key)
+        if entry is not None and entry.expires > self.clock():
+            return entry.value
+        return self._load_and_store(key, loader, ttl, tags, None, None, epoch)
 
     def _fetch(self, key: str, tags: tuple, token: str):
         ns = self.ns
@@ -585,6 +610,8 @@ class TwoTierCache:
                     message = pubsub.get_message(timeout=1.0)
                     if message and message["type"] == "message":
                         self._apply_message(message["data"])
+                    if (self._pending_keys or self._pending_tags) and self._l2_ready():
+                        self._flush_pending()  # the breaker closed without a reconnect
                     next_stats = self._maybe_publish_stats(next_stats)
             except Exception as exc:
                 if self.subscribed.is_set():

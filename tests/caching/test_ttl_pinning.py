@@ -99,3 +99,28 @@ def test_keys_of_a_live_wedding_are_pinned_until_it_ends(calendar):
     assert cache.peek("later") is None and cache.peek("live") == "live#1"
     ttl_ms = redis.Redis.from_url(settings.REDIS_URL).pttl(cache.ns + "v:live")
     assert ttl_ms > 5 * 3600 * 1000  # Redis keeps it as long
+
+
+def test_without_redis_one_thread_loads_a_key_and_the_others_wait():
+    import threading
+
+    cache = TwoTierCache(redis_url="", prefix="embedded")  # the embedded default: L1 only
+    calls = []
+
+    def slow() -> str:
+        calls.append(1)
+        time.sleep(0.3)
+        return "loaded"
+
+    results: list = []
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get_or_load("k", slow)))
+        for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["loaded"] * 8
+    assert len(calls) == 1
+    assert cache.stats()["stampede"]["lock_waits"] == 7

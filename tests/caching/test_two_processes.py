@@ -163,3 +163,32 @@ def test_a_stale_copy_is_served_while_another_process_reloads(start_child):
     assert local.counters["stale_served"] == 1
     thread.join()
     local.close()
+
+
+def test_get_many_reads_both_tiers_and_loads_the_rest_once(start_child):
+    child = start_child()
+    child.call("start")
+    tag = uuid.uuid4().hex[:8]
+    keys = [f"many-{tag}-{i}" for i in range(6)]
+    # The other process holds the first three in Redis.
+    for key in keys[:3]:
+        assert child.call("get", key=key, value=f"child-{key}") == f"child-{key}"
+    asked: list = []
+
+    def loader_many(missing: list[str]) -> dict:
+        asked.append(list(missing))
+        return {k: f"db-{k}" for k in missing if not k.endswith("-5")}  # -5 does not exist
+
+    got = cache.get_many(keys, loader_many, tags_for=lambda k: [f"group:{tag}"])
+    assert got == {
+        **{k: f"child-{k}" for k in keys[:3]},
+        keys[3]: f"db-{keys[3]}",
+        keys[4]: f"db-{keys[4]}",
+    }
+    assert asked == [keys[3:]]
+    # Stored in Redis: the other process reads them without loading.
+    assert child.call("get", key=keys[4], value="never") == f"db-{keys[4]}"
+    # And their tag reaches the other process.
+    cache.invalidate_tag(f"group:{tag}")
+    assert child.call("wait_dropped", name=f"tag:group:{tag}") is not None
+    assert child.call("get", key=keys[4], value="fresh") == "fresh"
