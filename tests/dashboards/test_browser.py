@@ -129,6 +129,17 @@ def test_wedding_day_live_updates_from_ingest(daphne, page, browser, wedding_day
     page.click("#theme-toggle")
     page.wait_for_timeout(300)
     screenshot(page, "dashboards-wedding-day-1920-dark")
+    # Wall mode: no menus, and every tile fits a 1080p screen.
+    page.click("#wall-btn")
+    assert not page.is_visible("header.topbar") and not page.is_visible(".toolbar")
+    bottoms = page.eval_on_selector_all(
+        "section.tile", "els => els.map(e => e.getBoundingClientRect().bottom)"
+    )
+    assert max(bottoms) <= 1080, bottoms
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(screenshot.__globals__["ARTIFACTS"] / "dashboards-wall-1920-dark.png"))
+    page.keyboard.press("Escape")
+    assert page.is_visible("header.topbar")
     page.click("#theme-toggle")
     assert_local(seen)
 

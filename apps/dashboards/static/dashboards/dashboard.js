@@ -669,6 +669,38 @@
     if (state.follow && state.range !== "custom" && !document.hidden && !state.editing) loadSnapshot();
   }, 60000);
 
+  // Wall mode: hide the menus and size the rows so every tile fits the screen.
+  var wallBtn = document.getElementById("wall-btn");
+  function fitWall() {
+    grid.style.gridAutoRows = "";
+    if (!document.body.classList.contains("wall")) return resizePlots();
+    var rows = getComputedStyle(grid).gridTemplateRows.split(" ").length;
+    var gap = parseFloat(getComputedStyle(grid).rowGap) || 0;
+    var room = window.innerHeight - grid.getBoundingClientRect().top - 10;
+    var h = Math.max(64, Math.floor((room - gap * (rows - 1)) / rows));
+    grid.style.gridAutoRows = h + "px";
+    resizePlots();
+  }
+  function resizePlots() {
+    if (!window.Plotly) return;
+    Object.keys(state.widgets).forEach(function (id) {
+      if (state.widgets[id].plot) Plotly.Plots.resize(state.widgets[id].plot);
+    });
+  }
+  function setWall(on) {
+    document.body.classList.toggle("wall", on);
+    wallBtn.setAttribute("aria-pressed", String(on));
+    connEl.title = on ? "Wall mode: press Esc to show the menus" : "";
+    fitWall();
+  }
+  wallBtn.addEventListener("click", function () { setWall(true); });
+  document.getElementById("wall-exit").addEventListener("click", function () { setWall(false); wallBtn.focus(); });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape" && document.body.classList.contains("wall")) setWall(false);
+  });
+  window.addEventListener("resize", function () { if (document.body.classList.contains("wall")) fitWall(); });
+  if (/[?&]wall=1/.test(location.search)) setTimeout(function () { setWall(true); }, 0);
+
   document.getElementById("export-btn").addEventListener("click", function () {
     api(base + "export/").then(function (doc) {
       var blob = new Blob([JSON.stringify(doc, null, 2)], { type: "application/json" });
