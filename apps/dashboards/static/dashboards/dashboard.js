@@ -492,9 +492,11 @@
     return p;
   }
 
-  function resync(reason) {
+  function resync(reason, spread) {
     if (state.resyncTimer) return;
     setConn("resync", "Resyncing…");
+    // A feed blip tells every open page at once: spread their reloads over a few seconds.
+    var delay = 150 + (spread ? Math.random() * spread : 0);
     state.resyncTimer = setTimeout(function () {
       state.resyncTimer = null;
       state.resyncs = (state.resyncs || 0) + 1;
@@ -502,7 +504,7 @@
       loadSnapshot().then(function () {
         if (state.ws && state.ws.readyState === WebSocket.OPEN) setConn("live", "Live");
       });
-    }, 150);
+    }, delay);
   }
 
   // ---------- live samples ----------
@@ -603,7 +605,7 @@
       } else if (frame.op === "batch") {
         frame.frames.forEach(onSamples);
       } else if (frame.op === "resync") {
-        resync(frame.reason || "server asked");
+        resync(frame.reason || "server asked", 3000);
       } else if (frame.op === "alert" && frame.alert) {
         state.alerts[frame.alert.id] = frame.alert;
         renderAlerts();
