@@ -152,6 +152,27 @@ def test_keyboard_time_range_and_custom(daphne, page, wedding_day):
     with page.expect_response(lambda r: "/data/?range=15m" in r.url):
         page.keyboard.press("Enter")
     assert page.get_attribute(".range-btn[data-range='15m']", "aria-pressed") == "true"
+    # A zoomed chart keeps the user's zoom while live points are appended.
+    chart = page.locator(
+        "section.tile-chart", has=page.locator(".tile-title", has_text="Delivery latency p50")
+    )
+    plot = chart.locator(".js-plotly-plot")
+    zoom = plot.evaluate(
+        """p => { const r = [Date.now() - 600000, Date.now() - 300000];
+                  return Plotly.relayout(p, {'xaxis.range': r}).then(() => r); }"""
+    )
+    before = float(chart.get_attribute("data-last"))
+    post_samples(
+        daphne.url,
+        wedding_day["token"],
+        [{"name": "wedsync_gateway_latency_ms", "labels": {"quantile": "p50"}, "value": 33}],
+    )
+    page.wait_for_function(
+        "([el, b]) => Number(el.dataset.last) > b", arg=[chart.element_handle(), before]
+    )
+    page.wait_for_timeout(300)
+    kept = plot.evaluate("p => p.layout.xaxis.range.map(v => new Date(v).getTime())")
+    assert [round(v) for v in kept] == [round(v) for v in zoom]
     page.click(".range-btn[data-range='custom']")
     page.fill("#custom-start", "2026-06-13T10:00")
     page.fill("#custom-end", "2026-06-13T09:00")

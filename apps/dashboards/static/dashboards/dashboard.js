@@ -130,25 +130,33 @@
     return tools;
   }
 
+  function buildTile(spec) {
+    var title = el("h2", { class: "tile-title", id: "wt-" + spec.id, text: spec.title });
+    var head = el("header", { class: "tile-head" }, [title, cfg.canEdit ? tileTools(spec.id) : null]);
+    var body = el("div", { class: "tile-body" }, [el("p", { class: "muted", text: "Loading…" })]);
+    var tile = el("section", { class: "tile tile-" + spec.kind, "data-widget": spec.id, "data-kind": spec.kind, "aria-labelledby": "wt-" + spec.id }, [head, body]);
+    tile.style.setProperty("--w", spec.width);
+    tile.style.setProperty("--h", spec.height);
+    state.widgets[spec.id] = { spec: spec, el: tile, body: body, payload: null };
+    return tile;
+  }
+
+  function dropTile(id) {
+    var w = state.widgets[id];
+    if (!w) return;
+    if (w.plot && window.Plotly) { try { Plotly.purge(w.plot); } catch (e) { /* gone */ } }
+    delete state.widgets[id];
+    return w.el;
+  }
+
   function buildGrid() {
+    Object.keys(state.widgets).forEach(dropTile);
     grid.innerHTML = "";
     var specs = cfg.widgets.slice().sort(function (a, b) { return a.position - b.position || a.id - b.id; });
-    var old = state.widgets;
-    state.widgets = {};
     if (!specs.length) {
       grid.appendChild(el("p", { class: "empty", id: "grid-empty", text: "This dashboard has no widgets yet" + (cfg.canEdit ? ": press “Edit”, then “Add widget”." : ".") }));
     }
-    specs.forEach(function (spec) {
-      var title = el("h2", { class: "tile-title", id: "wt-" + spec.id, text: spec.title });
-      var head = el("header", { class: "tile-head" }, [title, cfg.canEdit ? tileTools(spec.id) : null]);
-      var body = el("div", { class: "tile-body" }, [el("p", { class: "muted", text: "Loading…" })]);
-      var tile = el("section", { class: "tile tile-" + spec.kind, "data-widget": spec.id, "data-kind": spec.kind, "aria-labelledby": "wt-" + spec.id }, [head, body]);
-      tile.style.setProperty("--w", spec.width);
-      tile.style.setProperty("--h", spec.height);
-      grid.appendChild(tile);
-      state.widgets[spec.id] = { spec: spec, el: tile, body: body, payload: null };
-      if (old[spec.id] && old[spec.id].plot) { try { Plotly.purge(old[spec.id].plot); } catch (e) { /* gone */ } }
-    });
+    specs.forEach(function (spec) { grid.appendChild(buildTile(spec)); });
   }
 
   function renderMetric(w, p) {
@@ -741,15 +749,25 @@
     var metricsLoaded = false;
 
     function spec(id) { return cfg.widgets.filter(function (w) { return w.id === id; })[0]; }
-    function refresh() {
+    function resubscribe() {
       var before = cfg.series.join(",");
       cfg.series = Array.from(new Set([].concat.apply(cfg.series, cfg.widgets.map(function (w) { return (w.queries || []).map(function (q) { return q.name; }); })))).sort();
-      buildGrid();
-      loadSnapshot();
       if (cfg.series.join(",") !== before && state.ws && state.ws.readyState === WebSocket.OPEN) {
-        state.quietSubscribe = true; // the snapshot above already covers it
+        state.quietSubscribe = true; // the widget's own snapshot covers what came before
         state.ws.send(JSON.stringify({ op: "subscribe", series: cfg.series }));
       }
+    }
+    // Only the tile that changed is rebuilt and reloaded; the others keep drawing live.
+    function showWidget(w) {
+      var old = state.widgets[w.id] ? dropTile(w.id) : null;
+      var tile = buildTile(w);
+      var empty = document.getElementById("grid-empty");
+      if (empty) empty.remove();
+      if (old) grid.replaceChild(tile, old);
+      else grid.appendChild(tile);
+      resubscribe();
+      if (w.kind === "alert" && !isEmergency(state.widgets[w.id])) loadAlerts();
+      else loadSnapshot([w.id]);
     }
     function patch(id, body) {
       return api("/api/v1/dashboard-widgets/" + id + "/", { method: "PATCH", body: body }).then(function (w) {
@@ -831,7 +849,7 @@
       req.then(function (w) {
         dialog.close();
         say((editingId ? "Saved “" : "Added “") + w.title + "”.");
-        refresh();
+        showWidget(w);
       }).catch(function (err) { errors.textContent = errorText(err); });
     });
     document.getElementById("wf-cancel").addEventListener("click", function () { dialog.close(); });
@@ -851,8 +869,10 @@
       if (j < 0 || j >= order.length) return;
       order.splice(i, 1); order.splice(j, 0, id);
       api(base + "reorder/", { method: "POST", body: { order: order } }).then(function () {
-        order.forEach(function (wid, pos) { spec(wid).position = pos; });
-        refresh();
+        order.forEach(function (wid, pos) {
+          spec(wid).position = pos;
+          grid.appendChild(state.widgets[wid].el); // moves the node; its chart keeps drawing
+        });
         var b = grid.querySelector('[data-tool="' + (delta < 0 ? "move-left" : "move-right") + '"][data-id="' + id + '"]');
         if (b) b.focus();
       }).catch(function (err) { say("Could not move: " + errorText(err), true); });
@@ -876,7 +896,8 @@
           if (!window.confirm("Remove “" + spec(id).title + "” from this dashboard?")) return;
           api("/api/v1/dashboard-widgets/" + id + "/", { method: "DELETE" }).then(function () {
             cfg.widgets = cfg.widgets.filter(function (w) { return w.id !== id; });
-            refresh();
+            var gone = dropTile(id);
+            if (gone) gone.remove();
             say("Widget removed.");
           }).catch(function (err) { say("Could not remove: " + errorText(err), true); });
         }
