@@ -67,6 +67,8 @@ def open_wedding_day(page, daphne) -> None:
     login(page, daphne.url, "oscar-operator")
     page.goto(f"{daphne.url}/dashboards/wedding-day/")
     page.wait_for_selector("#conn[data-state=live]", timeout=15_000)
+    # Widgets arrive in parallel parts; wait until every one has drawn its first snapshot.
+    page.wait_for_function("() => window.wsoDashboard.firstRenderMs !== undefined")
 
 
 def test_wedding_day_live_updates_from_ingest(daphne, page, browser, wedding_day):

@@ -445,10 +445,15 @@
   // while the browser is still compiling it; rendering waits for it.
   function plotlyReady() {
     if (window.Plotly) return Promise.resolve();
-    // plotly.min.js is a plain script after this one: it has run by DOMContentLoaded.
-    return new Promise(function (resolve) {
-      if (document.readyState !== "loading") resolve();
-      else document.addEventListener("DOMContentLoaded", resolve, { once: true });
+    // plotly.min.js is deferred: it runs after parsing, at a moment no event marks exactly
+    // (readyState is already "interactive" before deferred scripts run), so look for it.
+    return new Promise(function (resolve, reject) {
+      var tries = 0;
+      (function check() {
+        if (window.Plotly) return resolve();
+        if (++tries > 1200) return reject(new Error("plotly.min.js did not load"));
+        setTimeout(check, 25);
+      })();
     });
   }
 
