@@ -169,6 +169,15 @@ class TinyLFUCache:
             keys = self.by_tag.pop(tag, ())
             return sum(1 for key in list(keys) if self._remove(key))
 
+    def drop_expired_pins(self, now: float) -> int:
+        """Remove pinned entries whose wedding day is over (they are outside the LRU
+        order, so nothing else would ever evict them)."""
+        with self.lock:
+            expired = [k for k, e in self.segments[PINNED].items() if e.expires <= now]
+            for key in expired:
+                self._remove(key)
+            return len(expired)
+
     def clear(self) -> None:
         with self.lock:
             self.map.clear()

@@ -645,6 +645,7 @@ class TwoTierCache:
         now = time.monotonic()
         if now < due:
             return due
+        self.l1.drop_expired_pins(self.clock())
         snap = self.snapshot()
         try:
             from apps.caching import metrics
