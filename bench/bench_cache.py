@@ -237,7 +237,7 @@ def main() -> None:
     procs = [ctx.Process(target=worker, args=(i, args, barrier, results)) for i in range(2)]
     for p in procs:
         p.start()
-    outs = sorted((results.get(timeout=900) for _ in procs), key=lambda o: o["process"])
+    outs = sorted((results.get(timeout=3600) for _ in procs), key=lambda o: o["process"])
     for p in procs:
         p.join(30)
     cleanup()  # the shared Redis is not ours to fill
