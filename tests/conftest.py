@@ -291,7 +291,33 @@ def operator_api(operator_user):
 # --- browser -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+def run_async(coro):
+    """Run a coroutine to completion on a fresh loop in its own thread.
+
+    Safe wherever a sync Playwright session holds the main thread's event loop
+    (where plain asyncio.run() would refuse to start)."""
+    import asyncio
+    import threading
+
+    result: dict = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(coro)
+        except BaseException as exc:  # handed back to the caller below
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
+
+
+# Module-scoped: sync Playwright keeps an event loop running in the main thread while it is
+# open, which would break asyncio.run() in every later test module.
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -12,7 +12,7 @@ import pytest
 import websockets
 from django.test import Client, override_settings
 
-from tests.conftest import PASSWORD, ROOT, free_port, login, screenshot, wait_for_http
+from tests.conftest import PASSWORD, ROOT, free_port, login, run_async, screenshot, wait_for_http
 
 
 def test_healthz_answers_while_up(client):
@@ -250,7 +250,7 @@ def test_ops_socket_accepts_an_operator_from_an_allowed_origin(daphne, operator_
             pong = json.loads(await asyncio.wait_for(ws.recv(), 5))
             return hello, error, pong
 
-    hello, error, pong = asyncio.run(scenario())
+    hello, error, pong = run_async(scenario())
     assert hello == {"op": "hello", "user": operator_user.username}
     assert error["op"] == "error" and error["code"] == "bad_json"
     assert pong == {"op": "pong"}
@@ -260,12 +260,12 @@ def test_ops_socket_accepts_an_operator_from_an_allowed_origin(daphne, operator_
 def test_ops_socket_refuses_a_foreign_or_missing_origin(daphne, operator_user):
     cookie = _session_cookie(operator_user.username)
     headers = {"Cookie": f"sessionid={cookie}"}
-    foreign = asyncio.run(
+    foreign = run_async(
         _ws_close_code(
             f"{daphne.ws_url}/ws/ops/", origin="http://evil.example", additional_headers=headers
         )
     )
-    missing = asyncio.run(_ws_close_code(f"{daphne.ws_url}/ws/ops/", additional_headers=headers))
+    missing = run_async(_ws_close_code(f"{daphne.ws_url}/ws/ops/", additional_headers=headers))
     assert foreign == 403
     assert missing == 403
 
@@ -275,8 +275,8 @@ def test_ops_socket_refuses_anonymous_and_non_staff(daphne, make_user):
     outsider = make_user("nobody-special", role=None)
     cookie = _session_cookie(outsider.username)
     origin = f"http://127.0.0.1:{daphne.port}"
-    anonymous = asyncio.run(_ws_close_code(f"{daphne.ws_url}/ws/ops/", origin=origin))
-    no_role = asyncio.run(
+    anonymous = run_async(_ws_close_code(f"{daphne.ws_url}/ws/ops/", origin=origin))
+    no_role = run_async(
         _ws_close_code(
             f"{daphne.ws_url}/ws/ops/",
             origin=origin,

@@ -94,7 +94,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Alert.objects.select_related("rule", "acknowledged_by")
     permission_classes = [OperatorAction]
     filterset_class = AlertFilter
-    ordering_fields = ["updated_at", "fired_at", "started_at"]
+    ordering_fields = ["updated_at", "fired_at", "started_at", "resolved_at"]
     ordering = ["-updated_at"]
 
     def get_serializer_class(self):

@@ -7,6 +7,6 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self) -> None:
-        from apps.alerts import receivers
+        from apps.alerts import caches, receivers  # noqa: F401 (caches connects its signals)
 
         receivers.connect()

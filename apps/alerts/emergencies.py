@@ -245,11 +245,13 @@ def _request_capacity(incident: Incident, reason: str, until: datetime) -> None:
         log.exception("emergency capacity request failed")
         _event(incident, "capacity_failed", f"Emergency capacity request failed: {exc}"[:500])
         return
+    decisions = list(result or [])
     _event(
         incident,
         "capacity_requested",
-        f"Emergency capacity requested until {until:%Y-%m-%d %H:%M} UTC.",
-        result=result if isinstance(result, (dict, list, str, int, float)) else str(result),
+        f"Emergency capacity requested until {until:%Y-%m-%d %H:%M} UTC "
+        f"({len(decisions)} pool decision(s)).",
+        decisions=[getattr(d, "pk", None) for d in decisions],
     )
 
 

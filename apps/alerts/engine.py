@@ -9,7 +9,6 @@ once without duplicate alerts or lost transitions.
 
 from __future__ import annotations
 
-import bisect
 import logging
 import time
 from collections import defaultdict
@@ -17,9 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import IntegrityError, transaction
+import numpy as np
+from django.db import transaction
 from django.db.models import Count
 
+from apps.alerts import caches
 from apps.alerts import evaluation as ev
 from apps.alerts.models import (
     ACTIVE_STATES,
@@ -82,27 +83,31 @@ def evaluate_threshold_rules(
     by_metric: dict[str, list[AlertRule]] = defaultdict(list)
     for rule in rules:
         by_metric[rule.metric].append(rule)
+    wanted: dict[int, list[str]] = {}
+    wants: dict[str, tuple[set[str], float]] = {}
+    for metric, metric_rules in by_metric.items():
+        match = _matcher_index(series.get(metric, {}))
+        fps: set[str] = set()
+        for rule in metric_rules:
+            wanted[rule.pk] = match(rule.matchers)
+            fps.update(wanted[rule.pk])
+        if fps:
+            wants[metric] = (fps, now - max(rule.window_seconds for rule in metric_rules))
+    windows = store().read_many(wants) if wants else {}
     outcomes: list[Outcome] = []
     for metric, metric_rules in by_metric.items():
         candidates = series.get(metric, {})
-        wanted = {
-            rule.pk: [
-                fp for fp, labels in candidates.items() if labels_match(rule.matchers, labels)
-            ]
-            for rule in metric_rules
-        }
-        fps = {fp for fps in wanted.values() for fp in fps}
-        if not fps:
-            continue
-        longest = max(rule.window_seconds for rule in metric_rules)
-        windows = store().read(metric, fps, now - longest)
+        metric_windows = windows.get(metric, {})
         for rule in metric_rules:
             start = now - rule.window_seconds
+            ctx = live.get() if rule.wedding_day_threshold is not None else None
             for fp in wanted[rule.pk]:
-                points = windows.get(fp, [])
-                points = points[bisect.bisect_left(points, (start, float("-inf"))) :]
+                window = metric_windows.get(fp)
+                if window is None or not len(window):
+                    points = []
+                else:
+                    points = window[np.searchsorted(window[:, 0], start) :].tolist()
                 labels = candidates[fp]
-                ctx = live.get() if rule.wedding_day_threshold is not None else None
                 threshold, wedding_day = threshold_for(rule, labels, ctx)
                 condition, value = ev.evaluate_threshold(
                     points,
@@ -112,6 +117,25 @@ def evaluate_threshold_rules(
                 )
                 outcomes.append(Outcome(rule, fp, labels, condition, value, threshold, wedding_day))
     return outcomes
+
+
+def _matcher_index(candidates: dict[str, dict]):
+    """Which series match a rule's equality matchers, through an inverted index (label=value ->
+    series) so 10,000 rules over thousands of series do not compare every pair."""
+    index: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for fp, labels in candidates.items():
+        for pair in labels.items():
+            index[pair].add(fp)
+    everything = list(candidates)
+
+    def match(matchers: dict) -> list[str]:
+        if not matchers:
+            return everything
+        sets = sorted((index.get(pair, set()) for pair in matchers.items()), key=len)
+        found = set(sets[0]).intersection(*sets[1:]) if sets[0] else set()
+        return sorted(found)
+
+    return match
 
 
 def evaluate_no_data_rule(rule: AlertRule, now: float) -> list[Outcome]:
@@ -138,8 +162,9 @@ def evaluate_no_data_rule(rule: AlertRule, now: float) -> list[Outcome]:
 def on_samples(samples: list[Sample], now: float | None = None) -> list[dict]:
     """Receiver of samples_ingested: keep the windows, evaluate the rules the batch touched."""
     now = time.time() if now is None else now
-    touched = store().append(samples)
-    rules = list(AlertRule.objects.filter(enabled=True, metric__in=list(touched)))
+    touched, (rules_version, alerts_version) = store().append_and_versions(samples)
+    by_metric = caches.rules_by_metric(rules_version)
+    rules = [rule for metric in touched for rule in by_metric.get(metric, ())]
     if not rules:
         return []
     threshold = [r for r in rules if r.kind == AlertRule.Kind.THRESHOLD]
@@ -153,7 +178,10 @@ def on_samples(samples: list[Sample], now: float | None = None) -> list[dict]:
             absent = fingerprint(rule.matchers)
             if absent not in touched[rule.metric]:
                 outcomes.append(Outcome(rule, absent, dict(rule.matchers), False, 0.0, None))
-    return apply_outcomes(outcomes, now)
+    # The common case, all quiet: nothing true and nothing active to clear, no database.
+    active = caches.active_alerts(alerts_version)
+    outcomes = [o for o in outcomes if o.condition or (o.rule.pk, o.fp) in active]
+    return apply_outcomes(outcomes, now, known_active=active)
 
 
 def periodic_pass(now: float | None = None) -> list[dict]:
@@ -202,16 +230,28 @@ def periodic_pass(now: float | None = None) -> list[dict]:
 # --- applying outcomes -------------------------------------------------------------
 
 
-def apply_outcomes(outcomes: list[Outcome], now: float) -> list[dict]:
-    """Persist what changed. Returns the pushed alert events (for callers and tests)."""
+def apply_outcomes(
+    outcomes: list[Outcome], now: float, known_active: frozenset | None = None
+) -> list[dict]:
+    """Persist what changed. Returns the pushed alert events (for callers and tests).
+
+    With `known_active` (the ingest path's cache), rows not in it are taken as inactive without
+    reading them: any transition re-decides under the row lock on the real state anyway."""
     if not outcomes:
         return []
-    existing = {
-        (a.rule_id, a.fingerprint): a
-        for a in Alert.objects.filter(
-            rule_id__in={o.rule.pk for o in outcomes}, fingerprint__in={o.fp for o in outcomes}
-        )
-    }
+    lookup = outcomes
+    if known_active is not None:
+        lookup = [o for o in outcomes if (o.rule.pk, o.fp) in known_active]
+    existing = (
+        {
+            (a.rule_id, a.fingerprint): a
+            for a in Alert.objects.filter(
+                rule_id__in={o.rule.pk for o in lookup}, fingerprint__in={o.fp for o in lookup}
+            )
+        }
+        if lookup
+        else {}
+    )
     now_dt = to_dt(now)
     events: list[dict] = []
     for o in outcomes:
@@ -229,7 +269,8 @@ def apply_outcomes(outcomes: list[Outcome], now: float) -> list[dict]:
                 fields["last_true_at"] = now_dt
             Alert.objects.filter(pk=alert.pk, state=state, episode=alert.episode).update(**fields)
     if events:
-        transaction.on_commit(update_gauge)
+        # The gauge is refreshed by the periodic pass: keep the ingest request short.
+        caches.bump_later("alerts")
     return events
 
 
@@ -247,16 +288,14 @@ def _step(alert: Alert | None, state: str, o: Outcome, now: float) -> ev.Step:
 
 
 def _locked_alert(rule: AlertRule, fp: str, labels: dict) -> Alert:
-    """The alert row of (rule, fp), locked; created if missing (the unique constraint makes a
-    concurrent creator lose and then lock the winner's row)."""
+    """The alert row of (rule, fp), locked; created if missing. INSERT … ON CONFLICT DO NOTHING
+    then SELECT … FOR UPDATE: a concurrent creator's row is the one both lock."""
     alert = Alert.objects.select_for_update().filter(rule=rule, fingerprint=fp).first()
     if alert is not None:
         return alert
-    try:
-        with transaction.atomic():
-            Alert.objects.create(rule=rule, fingerprint=fp, labels=labels)
-    except IntegrityError:
-        pass
+    Alert.objects.bulk_create(
+        [Alert(rule=rule, fingerprint=fp, labels=labels)], ignore_conflicts=True
+    )
     return Alert.objects.select_for_update().get(rule=rule, fingerprint=fp)
 
 
@@ -270,6 +309,19 @@ def _transition(o: Outcome, now: float, now_dt: datetime) -> dict | None:
         old = alert.state
         step = _step(alert, old, o, now)  # again, under the lock: another process may have won
         if not step.changed_from(old):
+            if old in ACTIVE_STATES and o.value is not None:
+                alert.value, alert.threshold, alert.last_evaluated_at = o.value, o.threshold, now_dt
+                if o.condition and old == AlertState.FIRING:
+                    alert.last_true_at = now_dt
+                alert.save(
+                    update_fields=[
+                        "value",
+                        "threshold",
+                        "last_evaluated_at",
+                        "last_true_at",
+                        "updated_at",
+                    ]
+                )
             return None
         new = step.state
         if old in (AlertState.INACTIVE, AlertState.RESOLVED):
@@ -298,6 +350,7 @@ def _transition(o: Outcome, now: float, now_dt: datetime) -> dict | None:
             if new == AlertState.RESOLVED:
                 alert.resolved_at = now_dt
         alert.save()
+        caches.note_state(alert.rule_id, alert.fingerprint, new)
         note = "; ".join(x for x in (step.note, o.note) if x)
         if o.wedding_day and new in ACTIVE_STATES:
             note += f" (wedding-day threshold {o.threshold:g})"

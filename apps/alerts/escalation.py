@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -48,6 +49,8 @@ def schedule_next(alert_id: int, episode: int) -> None:
     if not alert or alert["escalation_next_at"] is None:
         return
     countdown = max(0.0, (alert["escalation_next_at"] - timezone.now()).total_seconds())
+    if settings.CELERY_TASK_ALWAYS_EAGER and countdown > 0:
+        return  # embedded: an eager task cannot wait; the periodic sweep runs it when due
     try:
         escalation_step.apply_async(
             (alert_id, episode, alert["escalation_next_level"], alert["escalation_next_repeat"]),
@@ -222,7 +225,10 @@ def send_resolved(alert_id: int, episode: int) -> int:
 def sweep_overdue(now: datetime | None = None) -> int:
     """Re-enqueue escalation steps whose task went missing (broker loss, worker crash)."""
     now = now or timezone.now()
-    grace = now - timedelta(seconds=conf.OUTBOX_GRACE_SECONDS)
+    # Embedded (eager tasks): the sweep is the scheduler, so no grace.
+    grace = now - timedelta(
+        seconds=0 if settings.CELERY_TASK_ALWAYS_EAGER else conf.OUTBOX_GRACE_SECONDS
+    )
     overdue = Alert.objects.filter(
         state=AlertState.FIRING, acknowledged_at__isnull=True, escalation_next_at__lt=grace
     ).values_list("pk", "episode")

@@ -73,6 +73,7 @@ class EscalationPolicy(models.Model):
 
     def snapshot(self) -> dict:
         """What escalation follows for one alert episode, frozen when it starts."""
+        # .all() so a prefetched policy (the engine's rule cache) costs no query at firing time.
         return {
             "policy": self.pk,
             "name": self.name,
@@ -81,9 +82,9 @@ class EscalationPolicy(models.Model):
                     "delay_seconds": level.delay_seconds,
                     "repeat_count": level.repeat_count,
                     "repeat_interval_seconds": level.repeat_interval_seconds,
-                    "channels": sorted(level.channels.values_list("pk", flat=True)),
+                    "channels": sorted(channel.pk for channel in level.channels.all()),
                 }
-                for level in self.levels.order_by("order", "pk").prefetch_related("channels")
+                for level in self.levels.all()
             ],
         }
 

@@ -1,4 +1,12 @@
 """Pages of the alerts app."""
 
+from django.urls import path
+
+from apps.alerts import views
+
 app_name = "alerts"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.alert_list, name="list"),
+    path("silences/", views.silences, name="silences"),
+    path("incidents/", views.incidents, name="incidents"),
+]

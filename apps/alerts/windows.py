@@ -9,11 +9,13 @@ Every key starts with settings.REDIS_PREFIX.
 from __future__ import annotations
 
 import bisect
+import struct
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Protocol
 
+import numpy as np
 import orjson
 from django.conf import settings
 
@@ -21,12 +23,25 @@ from apps.alerts import conf
 from apps.alerts.models import fingerprint
 
 Sample = tuple[str, dict, float, float]  # (metric, labels, ts, value)
-Window = list[tuple[float, float]]  # [(ts, value)] in time order
+# A window: float64 array of shape (n, 2), rows (ts, value) in time order.
+Window = np.ndarray
+_PAIR = struct.Struct("<dd")
+_EMPTY = np.empty((0, 2))
+
+
+VERSION_NAMES = ("rules", "alerts")
 
 
 class WindowStore(Protocol):
     def append(self, samples: Iterable[Sample]) -> dict[str, dict[str, dict]]: ...
+    def append_and_versions(
+        self, samples: Iterable[Sample]
+    ) -> tuple[dict[str, dict[str, dict]], tuple[int, int]]: ...
+    def bump(self, name: str) -> None: ...
     def read(self, metric: str, fps: Iterable[str], start: float) -> dict[str, Window]: ...
+    def read_many(
+        self, wants: dict[str, tuple[Iterable[str], float]]
+    ) -> dict[str, dict[str, Window]]: ...
     def series(self, metric: str) -> dict[str, dict]: ...
     def last_seen(self, metric: str) -> dict[str, float]: ...
     def clear(self) -> None: ...
@@ -52,6 +67,16 @@ class MemoryWindowStore:
         self._windows: dict[tuple[str, str], Window] = {}
         self._series: dict[str, dict[str, dict]] = defaultdict(dict)
         self._seen: dict[str, dict[str, float]] = defaultdict(dict)
+        self._versions = dict.fromkeys(VERSION_NAMES, 0)
+
+    def bump(self, name: str) -> None:
+        with self._lock:
+            self._versions[name] += 1
+
+    def append_and_versions(self, samples):
+        touched = self.append(samples)
+        with self._lock:
+            return touched, (self._versions["rules"], self._versions["alerts"])
 
     def append(self, samples: Iterable[Sample]) -> dict[str, dict[str, dict]]:
         touched: dict[str, dict[str, dict]] = {}
@@ -76,8 +101,13 @@ class MemoryWindowStore:
             for fp in fps:
                 window = self._windows.get((metric, fp), [])
                 cut = bisect.bisect_left(window, (start, float("-inf")))
-                out[fp] = window[cut:]
+                out[fp] = np.array(window[cut:], dtype=float).reshape(-1, 2)
         return out
+
+    def read_many(
+        self, wants: dict[str, tuple[Iterable[str], float]]
+    ) -> dict[str, dict[str, Window]]:
+        return {metric: self.read(metric, fps, start) for metric, (fps, start) in wants.items()}
 
     def series(self, metric: str) -> dict[str, dict]:
         with self._lock:
@@ -106,7 +136,17 @@ class RedisWindowStore:
     def _wkey(self, metric: str, fp: str) -> str:
         return f"{self.prefix}:w:{metric}:{fp}"
 
+    def _vkey(self, name: str) -> str:
+        return f"{self.prefix}:version:{name}"
+
+    def bump(self, name: str) -> None:
+        self.client.incr(self._vkey(name))
+
     def append(self, samples: Iterable[Sample]) -> dict[str, dict[str, dict]]:
+        return self.append_and_versions(samples)[0]
+
+    def append_and_versions(self, samples):
+        """Append, and in the same round trip read the rules/alerts versions (caches)."""
         touched: dict[str, dict[str, dict]] = {}
         pipe = self.client.pipeline(transaction=False)
         for name, by_fp in _group(samples).items():
@@ -115,25 +155,39 @@ class RedisWindowStore:
             seen_key = f"{self.prefix}:seen:{name}"
             for fp, (labels, points) in by_fp.items():
                 key = self._wkey(name, fp)
-                # The member carries the value; the timestamp makes equal values distinct.
-                pipe.zadd(key, {f"{ts!r}|{value!r}": ts for ts, value in points})
+                # The member is the packed (ts, value) pair: 16 bytes, unique per sample, and a
+                # window reads back as one buffer for numpy (no per-point parsing in Python).
+                pipe.zadd(key, {_PAIR.pack(ts, value): ts for ts, value in points})
                 newest = max(ts for ts, _ in points)
                 pipe.zremrangebyscore(key, "-inf", f"({newest - conf.MAX_WINDOW_SECONDS}")
                 pipe.expire(key, conf.MAX_WINDOW_SECONDS * 2)
                 pipe.hset(series_key, fp, orjson.dumps(labels))
                 pipe.zadd(seen_key, {fp: newest}, gt=True)
                 touched[name][fp] = labels
-        pipe.execute()
-        return touched
+        pipe.mget([self._vkey(n) for n in VERSION_NAMES])
+        versions = pipe.execute()[-1]
+        return touched, tuple(int(v or 0) for v in versions)
 
     def read(self, metric: str, fps: Iterable[str], start: float) -> dict[str, Window]:
-        fps = list(fps)
+        return self.read_many({metric: (fps, start)})[metric]
+
+    def read_many(
+        self, wants: dict[str, tuple[Iterable[str], float]]
+    ) -> dict[str, dict[str, Window]]:
+        """Every wanted window of every metric in one pipelined round trip."""
+        order: list[tuple[str, str]] = []
         pipe = self.client.pipeline(transaction=False)
-        for fp in fps:
-            pipe.zrangebyscore(self._wkey(metric, fp), start, "+inf", withscores=True)
-        out: dict[str, Window] = {}
-        for fp, rows in zip(fps, pipe.execute(), strict=True):
-            out[fp] = [(score, float(member.rsplit(b"|", 1)[1])) for member, score in rows]
+        for metric, (fps, start) in wants.items():
+            for fp in fps:
+                pipe.zrangebyscore(self._wkey(metric, fp), start, "+inf")
+                order.append((metric, fp))
+        out: dict[str, dict[str, Window]] = {metric: {} for metric in wants}
+        if not order:
+            return out
+        for (metric, fp), members in zip(order, pipe.execute(), strict=True):
+            out[metric][fp] = (
+                np.frombuffer(b"".join(members), dtype="<f8").reshape(-1, 2) if members else _EMPTY
+            )
         return out
 
     def series(self, metric: str) -> dict[str, dict]:

@@ -3,7 +3,8 @@
 Client ops: {"op": "ping"}, {"op": "subscribe", "series": ["metric_name", ...]}
 (replaces the previous subscription; items may also be {"name": ...}).
 Server ops: hello, pong, subscribed {"series": {name: {"stream", "seq"}}},
-samples {"name", "stream", "seq", "samples": [[labels, ts, value], ...]},
+samples {"name", "stream", "seq", "samples": [[labels, ts, value], ...]}, or several
+of them at once as batch {"frames": [samples, ...]}; resync (frames were lost: reload),
 every push_ops event (e.g. {"op": "alert"}), error {"code", "message"}.
 """
 
@@ -12,10 +13,12 @@ from __future__ import annotations
 import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from apps.accounts.logout import CLOSE_LOGGED_OUT, user_group
 from apps.accounts.roles import is_operator
 from apps.dashboards import live
+from apps.dashboards.hub import hub
 from apps.dashboards.push import OPS_GROUP
 from apps.dashboards.specs import METRIC_NAME
 from wedsync_ops.websocket import QuietWhenDropped
@@ -42,8 +45,11 @@ class OpsConsumer(QuietWhenDropped, AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(OPS_GROUP, self.channel_name)
-        for stream in getattr(self, "streams", {}):
-            await self.channel_layer.group_discard(stream, self.channel_name)
+        if settings.REDIS_URL:
+            hub().unregister(self)
+        else:
+            for stream in getattr(self, "streams", {}):
+                await self.channel_layer.group_discard(stream, self.channel_name)
         if getattr(self, "user_group", None):
             await self.channel_layer.group_discard(self.user_group, self.channel_name)
 
@@ -79,10 +85,13 @@ class OpsConsumer(QuietWhenDropped, AsyncWebsocketConsumer):
                 return
             names.append(name)
         wanted = {live.stream_for(n): n for n in names}
-        for stream in set(self.streams) - set(wanted):
-            await self.channel_layer.group_discard(stream, self.channel_name)
-        for stream in set(wanted) - set(self.streams):
-            await self.channel_layer.group_add(stream, self.channel_name)
+        if settings.REDIS_URL:
+            await hub().register(self, frozenset(names))
+        else:
+            for stream in set(self.streams) - set(wanted):
+                await self.channel_layer.group_discard(stream, self.channel_name)
+            for stream in set(wanted) - set(self.streams):
+                await self.channel_layer.group_add(stream, self.channel_name)
         self.streams = wanted
         try:
             seqs = await database_sync_to_async(live.current_seqs)(list(wanted))

@@ -1,25 +1,30 @@
-"""Live samples for ops pages: one channel-layer group per metric name, with sequence numbers.
+"""Live samples for ops pages, with a sequence number per metric stream.
 
-A page subscribes to the metric names it shows; each ingested batch is sent once per
-metric name to that name's group. Every frame carries the stream's next sequence
-number, kept in Redis in the full stack (shared by every ingesting process), so a page
-that misses a frame (a Redis blip, a full channel) sees the gap and reloads over REST.
+A page subscribes to the metric names it shows. Each committed batch becomes one frame per
+metric name, and every frame carries its stream's next sequence number, kept in Redis in
+the full stack (shared by every ingesting process), so a page that misses a frame (a Redis
+blip) sees the gap and reloads over REST.
+
+Full stack: the batch is PUBLISHed once and each Daphne process's hub (hub.py) writes it
+to its own sockets. Embedded default (one process, in-memory layer): one channel-layer
+group per metric name.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
 import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 
+import orjson
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+
+from apps.dashboards.hub import channel as hub_channel
 
 log = logging.getLogger(__name__)
 
@@ -95,46 +100,44 @@ def frames_for(samples: Iterable[tuple]) -> dict[str, dict]:
     }
 
 
-def push_samples(samples: list[tuple]) -> int:
-    """Send a committed batch to the pages subscribed to its metrics; returns frames sent.
-
-    Best effort: a failure is logged and the pages notice the gap by sequence number."""
-    frames = frames_for(samples)
-    if not frames:
-        return 0
+async def _send_frames(frames: list[dict]) -> int:
     layer = get_channel_layer()
-    if layer is None:
+    sent = 0
+    for frame in frames:
+        try:
+            await layer.group_send(frame["stream"], {"type": "ops.samples", "frame": frame})
+            sent += 1
+        except Exception:  # best effort: pages see the gap by sequence number
+            log.warning("ops sample push failed", exc_info=True)
+    return sent
+
+
+def push_samples(samples: list[tuple]) -> int:
+    """Send a committed batch to the pages subscribed to its metrics.
+
+    Returns the number of frames published. Best effort: a failure is logged and the
+    pages notice the gap by sequence number."""
+    frames = frames_for(samples)
+    if not frames or get_channel_layer() is None:
         return 0
     try:
         seqs = next_seqs([f["stream"] for f in frames.values()])
     except Exception:
         log.warning("ops sequence numbers unavailable; not pushing", exc_info=True)
         return 0
-    sent = 0
-
-    async def send_all() -> None:
-        nonlocal sent
-        for frame, seq in zip(frames.values(), seqs, strict=True):
-            frame["seq"] = seq
-            await layer.group_send(frame["stream"], {"type": "ops.samples", "frame": frame})
-            sent += 1
-
-    try:
-        _run(send_all)
-    except Exception:
-        log.warning("ops sample push failed", exc_info=True)
-    return sent
-
-
-def _run(coro_fn) -> None:
-    """async_to_sync, also from a thread that already runs an event loop (then off-thread)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        async_to_sync(coro_fn)()
-        return
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(async_to_sync(coro_fn)).result(timeout=10)
+    for frame, seq in zip(frames.values(), seqs, strict=True):
+        frame["seq"] = seq
+    if settings.REDIS_URL:
+        # Full stack: one PUBLISH per batch; each Daphne's hub fans out to its own sockets.
+        try:
+            payload = orjson.dumps({"frames": list(frames.values())})
+            _client().publish(hub_channel(), payload)
+        except Exception:
+            log.warning("ops sample publish failed", exc_info=True)
+            return 0
+        return len(frames)
+    # Embedded default: the in-memory layer's queues belong to the server's loop.
+    return async_to_sync(_send_frames)(list(frames.values()))
 
 
 def on_samples_ingested(sender=None, samples=None, **kwargs) -> None:

@@ -13,12 +13,10 @@ import os
 import socket
 import sys
 import time
-from datetime import timedelta
 
 import psutil
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
 from apps.monitoring.ingest import Batch, IngestError, store, validate
 
@@ -30,34 +28,21 @@ _PROCESS.cpu_percent(None)  # primes the counter: the first reading is against t
 
 
 def any_wedding_live(at=None) -> bool:
-    """Ask the calendar when its helper exists; else the same rule on Wedding directly."""
-    try:
-        from apps.weddings.live import is_any_wedding_live
-    except ModuleNotFoundError as exc:
-        if exc.name != "apps.weddings.live":
-            raise
-        return _live_weddings(at).exists()
+    from apps.weddings.live import is_any_wedding_live
+
     return is_any_wedding_live(at)
 
 
-def _live_weddings(at=None):
-    """Weddings from LIVE_LEAD_MINUTES before the ceremony to LIVE_TAIL_MINUTES after."""
-    from apps.weddings.models import Wedding
-
-    now = at or timezone.now()
-    lead = timedelta(minutes=settings.WEDSYNC["LIVE_LEAD_MINUTES"])
-    tail = timedelta(minutes=settings.WEDSYNC["LIVE_TAIL_MINUTES"])
-    return Wedding.objects.filter(starts_at__lte=now + lead, ends_at__gt=now - tail).exclude(
-        status=Wedding.Status.CANCELLED
-    )
-
-
 def _live_weddings_by_region(at=None) -> dict[str, int]:
+    """Live weddings per region, every region listed (0 included, so charts drop to 0)."""
     from django.db.models import Count
 
+    from apps.weddings.live import live_weddings
     from apps.weddings.models import Region
 
-    counts = dict(_live_weddings(at).values_list("venue__region__code").annotate(n=Count("id")))
+    counts = dict(
+        live_weddings(at).order_by().values_list("venue__region__code").annotate(n=Count("id"))
+    )
     return {code: counts.get(code, 0) for code in Region.objects.values_list("code", flat=True)}
 
 
@@ -215,11 +200,8 @@ def collect_all(now: float | None = None) -> int:
             log.exception("collector %s failed", name)
             checked, ok = Batch(), 0
         health.append(_sample("wedsync_collector_up", ok, collector=name))
-        for field in ("names", "labels", "ts", "values"):
-            getattr(batch, field).extend(getattr(checked, field))
-    checked = validate(health, now=now)
-    for field in ("names", "labels", "ts", "values"):
-        getattr(batch, field).extend(getattr(checked, field))
+        batch.extend(checked)
+    batch.extend(validate(health, now=now))
     return store(batch)
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from math import isfinite
 
+import numpy as np
 import orjson
 from django.db import IntegrityError, connection, transaction
 
@@ -50,11 +51,19 @@ class Batch:
 
     names: list[str] = field(default_factory=list)
     labels: list[dict[str, str]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # series_key of each sample
     ts: list[float] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.names)
+
+    def extend(self, other: Batch) -> None:
+        for name in ("names", "labels", "keys", "ts", "values"):
+            getattr(self, name).extend(getattr(other, name))
+
+
+_NUMBERS = (float, int)  # exact types: bool is an int subclass and is refused
 
 
 def _number(value: object) -> float | None:
@@ -64,27 +73,24 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
-def _check_sample(sample: object, now: float, oldest: float) -> tuple[tuple | None, list[tuple]]:
-    """Returns (name, labels, ts, value) or the list of (field, message) wrong with it."""
-    if not isinstance(sample, dict):
-        return None, [("sample", "must be an object with name, value and optional labels, ts")]
+def _check_identity(name: object, labels: object) -> list[tuple[str, str]]:
+    """What is wrong with a sample's name and labels (checked once per series a batch)."""
     problems: list[tuple[str, str]] = []
-    name = sample.get("name")
     if not isinstance(name, str) or not name:
         problems.append(("name", "is required and must be a non-empty string"))
     elif len(name) > conf.MAX_NAME_LENGTH or not METRIC_NAME.match(name):
         problems.append(
             ("name", f"{name[:60]!r} is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, ≤200)")
         )
-    labels = sample.get("labels")
-    if labels is None:
-        labels = {}
-    elif not isinstance(labels, dict):
+    if not isinstance(labels, dict):
         problems.append(("labels", "must be an object of label name to string value"))
-        labels = {}
+        return problems
     if len(labels) > conf.MAX_LABELS:
         problems.append(("labels", f"has {len(labels)} labels; at most {conf.MAX_LABELS}"))
     for key, val in labels.items():
+        if not isinstance(key, str):
+            problems.append(("labels", f"label name {key!r} must be a string"))
+            continue
         if len(key) > conf.MAX_LABEL_NAME_LENGTH or not LABEL_NAME.match(key):
             problems.append((f"labels.{key[:60]}", "is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)"))
         elif key.startswith("__"):
@@ -95,35 +101,45 @@ def _check_sample(sample: object, now: float, oldest: float) -> tuple[tuple | No
             problems.append(
                 (f"labels.{key[:60]}", f"value is longer than {conf.MAX_LABEL_VALUE_LENGTH}")
             )
+    return problems
+
+
+def _check_point(
+    sample: dict, now: float, oldest: float, problems: list[tuple[str, str]]
+) -> tuple[float, float]:
+    """The sample's (ts, value); appends to `problems` what is wrong with them."""
+    value = 0.0
     if "value" not in sample:
         problems.append(("value", "is required"))
-        value = None
     else:
-        value = _number(sample["value"])
-        if value is None:
+        number = _number(sample["value"])
+        if number is None:
             problems.append(("value", "must be a number"))
-        elif not math.isfinite(value):
+        elif not math.isfinite(number):
             problems.append(("value", "must be finite (no NaN or infinity)"))
+        else:
+            value = number
     raw_ts = sample.get("ts")
     if raw_ts is None:
-        ts = now
-    else:
-        ts = _number(raw_ts)
-        if ts is None or not math.isfinite(ts):
-            problems.append(("ts", "must be unix seconds (a finite number)"))
-        elif ts > now + conf.MAX_FUTURE_SECONDS:
-            problems.append(
-                ("ts", f"is {ts - now:.0f} s in the future; at most {conf.MAX_FUTURE_SECONDS:.0f}")
-            )
-        elif ts < oldest:
-            problems.append(("ts", f"is older than the raw retention ({conf.RAW_RETENTION} s)"))
-    if problems:
-        return None, problems
-    return (name, labels, ts, value), []
+        return now, value
+    ts = _number(raw_ts)
+    if ts is None or not math.isfinite(ts):
+        problems.append(("ts", "must be unix seconds (a finite number)"))
+    elif ts > now + conf.MAX_FUTURE_SECONDS:
+        problems.append(
+            ("ts", f"is {ts - now:.0f} s in the future; at most {conf.MAX_FUTURE_SECONDS:.0f}")
+        )
+    elif ts < oldest:
+        problems.append(("ts", f"is older than the raw retention ({conf.RAW_RETENTION} s)"))
+    return ts or 0.0, value
 
 
 def validate(samples: object, now: float | None = None) -> Batch:
-    """Check every sample; raise IngestError listing all bad ones, or return the batch."""
+    """Check every sample; raise IngestError listing all bad ones, or return the batch.
+
+    Batches repeat the same few series many times, so a series' name and labels are
+    checked (and its key hashed) once per batch, not once per sample.
+    """
     if not isinstance(samples, list):
         raise IngestError('"samples" must be a list of sample objects.', code="invalid_body")
     if len(samples) > conf.MAX_SAMPLES_PER_BATCH:
@@ -134,16 +150,60 @@ def validate(samples: object, now: float | None = None) -> Batch:
         )
     now = time.time() if now is None else now
     oldest = now - conf.RAW_RETENTION
+    latest = now + conf.MAX_FUTURE_SECONDS
     batch = Batch()
     errors: list[dict] = []
+    # (name, label items) -> series key, or the list of problems with them.
+    seen: dict[tuple, str | list] = {}
     for index, sample in enumerate(samples):
-        checked, problems = _check_sample(sample, now, oldest)
+        if not isinstance(sample, dict):
+            errors.append(
+                {
+                    "index": index,
+                    "field": "sample",
+                    "message": "must be an object with name, value and optional labels, ts",
+                }
+            )
+            continue
+        name = sample.get("name")
+        labels = sample.get("labels")
+        if labels is None:
+            labels = {}
+        try:
+            identity = (name, tuple(labels.items()))
+            known = seen.get(identity)
+        except (TypeError, AttributeError):  # unhashable or not a dict: check it plainly
+            identity, known = None, None
+        if known is None:
+            problems = _check_identity(name, labels)
+            known = problems or series_key(name, labels)
+            if identity is not None:
+                seen[identity] = known
+        # The common case inline (a float value, a recent float ts): this loop is the
+        # hottest code of ingest.
+        value = sample.get("value")
+        ts = sample.get("ts", now)
+        if (
+            type(known) is str
+            and type(value) in _NUMBERS
+            and type(ts) in _NUMBERS
+            and isfinite(value)
+            and oldest <= ts <= latest
+        ):
+            batch.names.append(name)
+            batch.labels.append(labels)
+            batch.keys.append(known)
+            batch.ts.append(float(ts))
+            batch.values.append(float(value))
+            continue
+        problems = list(known) if isinstance(known, list) else []
+        ts, value = _check_point(sample, now, oldest, problems)
         if problems:
             errors.extend({"index": index, "field": f, "message": m} for f, m in problems)
             continue
-        name, labels, ts, value = checked
         batch.names.append(name)
         batch.labels.append(labels)
+        batch.keys.append(known)
         batch.ts.append(ts)
         batch.values.append(value)
     if errors:
@@ -185,13 +245,22 @@ def parse_prometheus_text(text: str, now: float | None = None) -> list[dict]:
     return samples
 
 
+def _lookup(keys: list[str]) -> dict[str, int]:
+    if connection.vendor == "postgresql":
+        # One array parameter: an IN list of hundreds of ORM parameters costs ~4x more.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT key, id FROM monitoring_series WHERE key = ANY(%s)", [keys])
+            return dict(cursor.fetchall())
+    return dict(Series.objects.filter(key__in=keys).values_list("key", "id"))
+
+
 def _resolve_series(batch: Batch) -> list[int]:
     """Series id for each sample, creating new series (under the cardinality guard)."""
-    keys = [series_key(n, lab) for n, lab in zip(batch.names, batch.labels, strict=True)]
+    keys = batch.keys
     wanted: dict[str, int] = {}
     for i, key in enumerate(keys):
         wanted.setdefault(key, i)
-    ids = dict(Series.objects.filter(key__in=list(wanted)).values_list("key", "id"))
+    ids = _lookup(list(wanted))
     missing = [key for key in wanted if key not in ids]
     if missing:
         new_by_name: dict[str, int] = {}
@@ -215,7 +284,7 @@ def _resolve_series(batch: Batch) -> list[int]:
             ],
             ignore_conflicts=True,  # another process may create the same series meanwhile
         )
-        ids.update(Series.objects.filter(key__in=missing).values_list("key", "id"))
+        ids.update(_lookup(missing))
     return [ids[key] for key in keys]
 
 
@@ -225,11 +294,37 @@ def _rows(series_ids: list[int], batch: Batch) -> list[tuple[int, float, float]]
     return [(sid, ts, v) for (sid, ts), v in rows.items()]
 
 
-def _copy(cursor, table: str, rows: Iterable[tuple]) -> None:
+# PostgreSQL's binary COPY layout for (int8, float8, float8) rows: a field count, then
+# each field's length and big-endian bytes. numpy packs a whole batch in one call,
+# ~50x faster than writing row by row.
+_COPY_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("len_sid", ">i4"),
+        ("sid", ">i8"),
+        ("len_ts", ">i4"),
+        ("ts", ">f8"),
+        ("len_value", ">i4"),
+        ("value", ">f8"),
+    ]
+)
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" * 2
+_COPY_TRAILER = b"\xff\xff"
+
+
+def copy_payload(rows: list[tuple[int, float, float]]) -> bytes:
+    packed = np.empty(len(rows), dtype=_COPY_ROW)
+    packed["fields"] = 3
+    packed["len_sid"] = packed["len_ts"] = packed["len_value"] = 8
+    if rows:
+        sids, stamps, values = zip(*rows, strict=True)
+        packed["sid"], packed["ts"], packed["value"] = sids, stamps, values
+    return _COPY_HEADER + packed.tobytes() + _COPY_TRAILER
+
+
+def _copy(cursor, table: str, rows: list[tuple[int, float, float]]) -> None:
     with cursor.copy(f"COPY {table} (series_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(["int8", "float8", "float8"])
-        for row in rows:
-            copy.write_row(row)
+        copy.write(copy_payload(rows))
 
 
 def _write_postgresql(rows: list[tuple[int, float, float]]) -> None:

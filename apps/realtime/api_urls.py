@@ -1,7 +1,10 @@
 """REST API routes of the realtime app, mounted under /api/v1/."""
 
-from rest_framework.routers import DefaultRouter
+from django.urls import path
 
-router = DefaultRouter(trailing_slash=True)
+from apps.realtime import api
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    path("realtime/publish/", api.PublishView.as_view(), name="realtime-publish"),
+    path("realtime/health/", api.HealthView.as_view(), name="realtime-health"),
+]

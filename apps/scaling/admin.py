@@ -76,7 +76,10 @@ class EmergencyCapacityAdmin(admin.ModelAdmin):
     def end_now(self, request, queryset) -> None:
         from django.utils import timezone
 
+        from apps.scaling.context import forget_emergency
+
         ended = queryset.filter(ended_at__isnull=True).update(ended_at=timezone.now())
+        forget_emergency()
         messages.info(request, f"Ended {ended} emergency request(s).")
 
     def save_model(self, request, obj, form, change) -> None:

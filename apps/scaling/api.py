@@ -99,12 +99,13 @@ class EmergencyViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            decisions = emergency.request_emergency_capacity(
+            result = emergency.request_emergency_capacity(
                 serializer.validated_data["reason"], serializer.validated_data.get("until")
             )
         except ValueError as exc:
             field, _, message = str(exc).partition(": ")
             raise ValidationError({field: message}) from exc
+        decisions = Decision.objects.filter(id__in=[d["id"] for d in result["decisions"]])
         return Response(DecisionSerializer(decisions, many=True).data, status=201)
 
 

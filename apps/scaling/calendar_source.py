@@ -1,7 +1,7 @@
 """What the scaling app needs from the wedding calendar, in one place.
 
-Uses apps.weddings.live / seasons when the calendar app provides them; until then
-the Wedding model's UTC instants and the RegionMonth table.
+Live windows and statuses come from apps.weddings.live, season multipliers from
+apps.weddings.seasons, so the forecast and the freeze agree on what "live" means.
 """
 
 from __future__ import annotations
@@ -10,21 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
 from apps.scaling import conf
-from apps.weddings.models import Region, RegionMonth, Wedding
-
-try:  # the calendar engineer's modules, once merged
-    from apps.weddings import live as _live
-except ImportError:  # pragma: no cover - depends on merge order
-    _live = None
-try:
-    from apps.weddings import seasons as _seasons
-except ImportError:  # pragma: no cover
-    _seasons = None
+from apps.weddings import live as _live
+from apps.weddings import seasons as _seasons
+from apps.weddings.models import Region, Wedding
 
 
 @dataclass(frozen=True)
@@ -35,18 +27,9 @@ class LiveWedding:
     connections: float
 
 
-def _fallback_window(wedding: Wedding) -> tuple[datetime, datetime]:
-    cfg = settings.WEDSYNC
-    return (
-        wedding.starts_at - timedelta(minutes=cfg["LIVE_LEAD_MINUTES"]),
-        wedding.ends_at + timedelta(minutes=cfg["LIVE_TAIL_MINUTES"]),
-    )
-
-
 def live_window(wedding: Wedding) -> tuple[datetime, datetime]:
-    if _live is not None and hasattr(_live, "live_window"):
-        return _live.live_window(wedding)
-    return _fallback_window(wedding)
+    """The calendar's live window (lead before the ceremony, tail after the reception)."""
+    return _live.live_window(wedding)
 
 
 def expected_connections(wedding: Wedding) -> float:
@@ -60,7 +43,7 @@ def weddings_between(start: datetime, end: datetime) -> list[LiveWedding]:
     margin = timedelta(hours=6)  # live windows reach beyond the ceremony and reception
     rows = (
         Wedding.objects.filter(starts_at__lt=end + margin, ends_at__gt=start - margin)
-        .exclude(status=Wedding.Status.CANCELLED)
+        .exclude(status__in=_live.NOT_LIVE_STATUSES)
         .select_related("venue")
         .only(
             "id",
@@ -85,10 +68,7 @@ def weddings_between(start: datetime, end: datetime) -> list[LiveWedding]:
 
 
 def any_wedding_live(at: datetime | None = None) -> bool:
-    at = at or timezone.now()
-    if _live is not None and hasattr(_live, "is_any_wedding_live"):
-        return bool(_live.is_any_wedding_live(at))
-    return bool(weddings_between(at, at + timedelta(microseconds=1)))
+    return _live.is_any_wedding_live(at or timezone.now())
 
 
 def region_weights() -> dict[int, float]:
@@ -101,34 +81,32 @@ def region_weights() -> dict[int, float]:
 
 
 class SeasonTable:
-    """Season multipliers per region, read once: load_multiplier(at, region)."""
+    """Season multipliers of every region, read once (apps.weddings.seasons.season_table).
+
+    Only the season: the forecast's baseline already carries the day of the week, and the
+    weddings are added from the calendar, so the calendar's load_multiplier (season ×
+    weekday × live weddings) would count those twice.
+    """
 
     def __init__(self) -> None:
         self.weights = region_weights()
-        self.regions = {r.id: r for r in Region.objects.filter(id__in=self.weights)}
-        self.months: dict[tuple[int, int], float] = {
-            (rid, month): mult
-            for rid, month, mult in RegionMonth.objects.values_list(
-                "region_id", "month", "multiplier"
-            )
+        regions = Region.objects.filter(id__in=self.weights)
+        self.zones = {r.id: ZoneInfo(r.timezone) for r in regions}
+        self.months = {
+            r.id: {m: mult for m, (_, mult) in _seasons.season_table(r).items()} for r in regions
         }
-        self._cache: dict[tuple[int, int, int], float] = {}
+        self._cache: dict[tuple[int, int, int, int], float] = {}
 
-    def region_multiplier(self, at: datetime, region: Region) -> float:
-        if _seasons is not None and hasattr(_seasons, "load_multiplier"):
-            return float(_seasons.load_multiplier(at, region))
-        local = at.astimezone(ZoneInfo(region.timezone))
-        return self.months.get((region.id, local.month), 1.0)
+    def region_multiplier(self, at: datetime, region_id: int) -> float:
+        return self.months[region_id][at.astimezone(self.zones[region_id]).month]
 
     def factor(self, at: datetime) -> float:
-        """Venue-weighted season multiplier across regions (1.0 when no regions)."""
+        """Venue-weighted season multiplier across regions (1.0 when there are none)."""
         if not self.weights:
             return 1.0
-        key = (at.year, at.month, at.day)
-        if key in self._cache:
-            return self._cache[key]
-        value = sum(
-            w * self.region_multiplier(at, self.regions[rid]) for rid, w in self.weights.items()
-        )
-        self._cache[key] = value
-        return value
+        key = (at.year, at.month, at.day, at.hour)  # a region's month starts at local midnight
+        if key not in self._cache:
+            self._cache[key] = sum(
+                w * self.region_multiplier(at, rid) for rid, w in self.weights.items()
+            )
+        return self._cache[key]

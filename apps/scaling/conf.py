@@ -69,3 +69,8 @@ def connections_per_guest() -> float:
 
 def baseline_cache_seconds() -> int:
     return int(_get("SCALING_BASELINE_CACHE_SECONDS", "int", 600))
+
+
+def observation_max_age_seconds() -> float:
+    """A latest sample older than this is not an observation of the load now."""
+    return float(_get("SCALING_OBSERVATION_MAX_AGE", "float", 120.0))

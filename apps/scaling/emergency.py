@@ -13,12 +13,15 @@ from apps.scaling.models import Decision, EmergencyCapacity, ScalingPolicy
 log = logging.getLogger(__name__)
 
 
-def request_emergency_capacity(reason: str, until: datetime | None = None) -> list[Decision]:
+def request_emergency_capacity(reason: str, until: datetime | None = None) -> dict:
     """Jump every enabled pool to its emergency capacity at once.
 
     Records the request (active until `until`, or until ended) and one decision per pool
     with rule "emergency"; actuation runs after the caller's transaction commits (so a
-    rolled-back emergency never scales). Returns the decisions, one per pool.
+    rolled-back emergency never scales). Returns the decision as plain JSON-safe data
+    (callers store it in their timelines):
+    {"emergency_id", "reason", "until", "decisions": [{"id", "pool", "rule",
+    "current_units", "desired_units"}, ...]}.
     """
     from apps.scaling import services
 
@@ -29,7 +32,9 @@ def request_emergency_capacity(reason: str, until: datetime | None = None) -> li
     if until is not None and until <= now:
         raise ValueError("until: must be in the future")
     with transaction.atomic():
-        EmergencyCapacity.objects.create(reason=reason[:500], requested_at=now, until=until)
+        request = EmergencyCapacity.objects.create(
+            reason=reason[:500], requested_at=now, until=until
+        )
         decisions = []
         for policy in ScalingPolicy.objects.filter(enabled=True):
             decision = services.decide_pool(policy, now)
@@ -37,13 +42,32 @@ def request_emergency_capacity(reason: str, until: datetime | None = None) -> li
                 decisions.append(decision)
     for decision in decisions:
         transaction.on_commit(lambda d=decision: _actuate_later(d.pk))
-    return decisions
+    return {
+        "emergency_id": request.pk,
+        "reason": request.reason,
+        "until": until.isoformat() if until else None,
+        "decisions": [summary(d) for d in decisions],
+    }
+
+
+def summary(decision: Decision) -> dict:
+    return {
+        "id": decision.pk,
+        "pool": decision.pool,
+        "rule": decision.rule,
+        "current_units": decision.current_units,
+        "desired_units": decision.desired_units,
+    }
 
 
 def end_emergency(at: datetime | None = None) -> int:
     """End every active emergency; normal rules (stabilisation, freeze) take over."""
+    from apps.scaling.context import forget_emergency
+
     at = at or timezone.now()
-    return EmergencyCapacity.active(at).update(ended_at=at)
+    ended = EmergencyCapacity.active(at).update(ended_at=at)
+    forget_emergency()
+    return ended
 
 
 def _actuate_later(decision_id: int) -> None:

@@ -81,11 +81,9 @@ def hour_of_week(at: datetime) -> int:
 
 
 def monitoring_history(metric: str, start: datetime, end: datetime) -> list[tuple[float, float]]:
-    """Hourly averages of a metric from the monitor (empty before it is available)."""
-    try:
-        from apps.monitoring.query import query_range
-    except ImportError:
-        return []
+    """Hourly averages of a metric from the monitor."""
+    from apps.monitoring.query import query_range
+
     series = query_range(metric, {}, start, end, step=3600, agg="avg")
     # Several series (one per process) add up to the system's load in each hour.
     summed: dict[float, float] = defaultdict(float)
@@ -96,12 +94,21 @@ def monitoring_history(metric: str, start: datetime, end: datetime) -> list[tupl
     return sorted(summed.items())
 
 
-def wedding_load_by_hour(start: datetime, hours: int) -> tuple[list[float], list[int]]:
-    """Expected wedding connections and count of live weddings for each hour from start."""
+def wedding_load_by_hour(
+    start: datetime, hours: int, weddings: Sequence[calendar_source.LiveWedding] | None = None
+) -> tuple[list[float], list[int]]:
+    """Expected wedding connections and count of live weddings for each hour from start.
+
+    `weddings` defaults to the calendar; the backtest passes its own (generated) list.
+    """
     load = [0.0] * hours
     count = [0] * hours
     end = start + hours * HOUR
-    for w in calendar_source.weddings_between(start, end):
+    if weddings is None:
+        weddings = calendar_source.weddings_between(start, end)
+    for w in weddings:
+        if w.end <= start or w.start >= end:
+            continue
         first = max(0, int((w.start - start) // HOUR))
         last = min(hours, -int(-(w.end - start) // HOUR))  # ceil: the hour it ends in counts
         for i in range(first, last):
@@ -159,11 +166,16 @@ class Baselines:
         at: datetime,
         history: HistorySource | None = None,
         seasons: calendar_source.SeasonTable | None = None,
+        weddings: Sequence[calendar_source.LiveWedding] | None = None,
     ) -> Baselines:
         history = history or monitoring_history
         seasons = seasons or calendar_source.SeasonTable()
         defaults = conf.default_baseline()
-        conn = learn_baseline(history, at, CONNECTIONS_METRIC, seasons=seasons)
+
+        def part(s: datetime, n: int) -> list[float]:
+            return wedding_load_by_hour(s, n, weddings)[0]
+
+        conn = learn_baseline(history, at, CONNECTIONS_METRIC, seasons=seasons, wedding_part=part)
         # Message history has no wedding part to take out: its rate follows connections.
         rate = conf.messages_per_connection()
         msgs = learn_baseline(
@@ -171,7 +183,7 @@ class Baselines:
             at,
             MESSAGES_METRIC,
             seasons=seasons,
-            wedding_part=lambda s, n: [x * rate for x in wedding_load_by_hour(s, n)[0]],
+            wedding_part=lambda s, n: [x * rate for x in part(s, n)],
         )
         learnt = sum(1 for v in conn if v is not None)
         return cls(
@@ -186,12 +198,13 @@ def hourly(
     history: HistorySource | None = None,
     baselines: Baselines | None = None,
     seasons: calendar_source.SeasonTable | None = None,
+    weddings: Sequence[calendar_source.LiveWedding] | None = None,
 ) -> list[ForecastPoint]:
     """One point per hour from the hour containing `start`."""
     start = hour_floor(start)
     seasons = seasons or calendar_source.SeasonTable()
-    baselines = baselines or Baselines.learn(start, history, seasons)
-    wedding_load, wedding_count = wedding_load_by_hour(start, hours)
+    baselines = baselines or Baselines.learn(start, history, seasons, weddings)
+    wedding_load, wedding_count = wedding_load_by_hour(start, hours, weddings)
     rate = conf.messages_per_connection()
     points = []
     for i in range(hours):

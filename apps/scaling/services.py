@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
-from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from apps.scaling import actuators, calendar_source, conf, forecast, observe
-from apps.scaling.models import Decision, EmergencyCapacity, Mode, PoolState, ScalingPolicy
+from apps.scaling import actuators, conf, context, observe
+from apps.scaling.models import Decision, Mode, PoolState, ScalingPolicy
 from apps.scaling.policy import PolicyConfig, PolicyInputs, PoolSnapshot, decide
 
 log = logging.getLogger(__name__)
@@ -34,7 +32,8 @@ def policy_config(policy: ScalingPolicy) -> PolicyConfig:
 
 def tick_interval(at: datetime | None = None) -> int:
     """30 s normally, 15 s while any wedding is live (wedding-day mode)."""
-    live = calendar_source.any_wedding_live(at)
+    at = at or timezone.now()
+    live = context.decision_context(at, timedelta(0)).live_at(at)
     return conf.tick_seconds_wedding_day() if live else conf.tick_seconds()
 
 
@@ -42,24 +41,41 @@ def tick_key(at: datetime, interval: int) -> int:
     return int(at.timestamp()) // interval * interval
 
 
-def cached_baselines(at: datetime) -> forecast.Baselines:
-    """The 168-hour baseline is costly to learn and changes slowly: share it via the cache."""
-    key = f"{settings.REDIS_PREFIX}:scaling:baselines:{int(at.timestamp()) // 3600}"
-    found = cache.get(key)
-    if found is None:
-        found = forecast.Baselines.learn(at)
-        cache.set(key, found, conf.baseline_cache_seconds())
-    return found
-
-
-def forecast_peak(policy: ScalingPolicy, now: datetime) -> tuple[float, dict]:
+def forecast_peak(
+    policy: ScalingPolicy, now: datetime, ctx: context.DecisionContext | None = None
+) -> tuple[float, dict]:
     """Highest forecast for the pool's metric within the lead time, and its parts."""
-    end = now + timedelta(seconds=policy.lead_time_seconds)
-    hours = int((forecast.hour_floor(end) - forecast.hour_floor(now)) // forecast.HOUR) + 1
-    points = forecast.hourly(now, hours, baselines=cached_baselines(now))
-    peak = forecast.peak_within(points, now, end)
+    lead = timedelta(seconds=policy.lead_time_seconds)
+    ctx = ctx or context.decision_context(now, lead)
+    peak = ctx.peak_within(now, now + lead)
     value = peak.connections if policy.pool == "web" else peak.messages_per_s
     return value, peak.as_dict()
+
+
+# Kept here too: the API, page and collectors read the baseline through services.
+cached_baselines = context.cached_baselines
+
+
+def _freeze_refusal(now: datetime) -> str | None:
+    from apps.weddings.freeze import FreezeError, check_freeze
+
+    try:
+        check_freeze("scaling: scale down", at=now)
+    except FreezeError as exc:
+        return exc.message
+    return None
+
+
+def _relaxed_commit() -> None:
+    """Do not wait for the WAL flush on commit (PostgreSQL only).
+
+    A decision is re-made every 15-30 s; if the database crashed in the next few hundred
+    milliseconds, losing that row costs nothing, while waiting for the disk on a busy
+    machine costs most of the decision's time. Atomicity and ordering are unchanged.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _snapshot(state: PoolState) -> PoolSnapshot:
@@ -70,10 +86,13 @@ def _snapshot(state: PoolState) -> PoolSnapshot:
 
 
 def locked_state(policy: ScalingPolicy) -> PoolState:
-    PoolState.objects.get_or_create(
-        pool=policy.pool, defaults={"current_units": policy.baseline_units}
-    )
-    return PoolState.objects.select_for_update().get(pool=policy.pool)
+    try:
+        return PoolState.objects.select_for_update().get(pool=policy.pool)
+    except PoolState.DoesNotExist:
+        PoolState.objects.get_or_create(
+            pool=policy.pool, defaults={"current_units": policy.baseline_units}
+        )
+        return PoolState.objects.select_for_update().get(pool=policy.pool)
 
 
 def decide_pool(
@@ -90,16 +109,26 @@ def decide_pool(
     config = policy_config(policy)
     if observed and load is None:
         load = observe.current_load(policy.pool)
-    peak, peak_parts = forecast_peak(policy, now)
-    emergency = EmergencyCapacity.active(now).order_by("-requested_at").first()
-    live = calendar_source.any_wedding_live(now)
+    ctx = context.decision_context(now, timedelta(seconds=policy.lead_time_seconds))
+    peak, peak_parts = forecast_peak(policy, now, ctx)
+    emergency = context.active_emergency(now)
+    live = ctx.live_at(now)
     inputs = PolicyInputs(
         now=now, load=load, forecast_peak=peak, wedding_live=live, emergency=emergency is not None
     )
     try:
         with transaction.atomic():
+            _relaxed_commit()
             state = locked_state(policy)
             result = decide(config, _snapshot(state), inputs)
+            freeze = None
+            if result.rule == "scale_down":
+                # The calendar's freeze has the last word on a scale-down (a wedding may
+                # have been registered since the cached context was built).
+                freeze = _freeze_refusal(now)
+                if freeze:
+                    inputs = replace(inputs, wedding_live=True)
+                    result = decide(config, _snapshot(state), inputs)
             shadow = policy.mode == Mode.SHADOW
             decision = Decision.objects.create(
                 pool=policy.pool,
@@ -114,8 +143,9 @@ def decide_pool(
                     "load": load,
                     "forecast_peak": round(peak, 3),
                     "forecast_parts": peak_parts,
-                    "wedding_live": live,
-                    "emergency": emergency.reason if emergency else None,
+                    "wedding_live": inputs.wedding_live,
+                    "freeze": freeze,
+                    "emergency": emergency[0] if emergency else None,
                     "load_units": result.load_units,
                     "forecast_units": result.forecast_units,
                     "mode": policy.mode,
@@ -128,9 +158,11 @@ def decide_pool(
             )
             # Bookkeeping for scale-down moves on in shadow mode too; units change only
             # once an actuation succeeds (see actuate()).
-            state.low_since = result.state.low_since
-            state.recent_needs = [[t.timestamp(), u] for t, u in result.state.recent_needs]
-            state.save(update_fields=["low_since", "recent_needs", "updated_at"])
+            recent = [[t.timestamp(), u] for t, u in result.state.recent_needs]
+            if (state.low_since, state.recent_needs) != (result.state.low_since, recent):
+                state.low_since = result.state.low_since
+                state.recent_needs = recent
+                state.save(update_fields=["low_since", "recent_needs", "updated_at"])
     except IntegrityError:
         return None  # another worker decided this tick
     return decision
@@ -233,3 +265,15 @@ def run_tick(now: datetime | None = None) -> list[Decision]:
         if decision is not None:
             done.append(actuate(decision, policy))
     return done
+
+
+def refresh_forecast_context(now: datetime | None = None) -> int:
+    """Periodic: rebuild the cached forecast contexts the decisions read."""
+    now = now or timezone.now()
+    leads = [
+        timedelta(seconds=s)
+        for s in ScalingPolicy.objects.filter(enabled=True).values_list(
+            "lead_time_seconds", flat=True
+        )
+    ]
+    return context.refresh_context(now, leads)

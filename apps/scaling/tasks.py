@@ -20,3 +20,9 @@ def actuate_decision(decision_id: int) -> str:
     if decision is None or decision.outcome != Decision.Outcome.PENDING:
         return "skipped"  # already applied by another delivery of this task
     return services.actuate(decision).outcome
+
+
+@shared_task(name="scaling.refresh_forecast", ignore_result=True)
+def refresh_forecast() -> int:
+    """Keeps the decisions' forecast context fresh (bulk calendar edits send no signal)."""
+    return services.refresh_forecast_context()

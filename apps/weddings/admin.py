@@ -160,6 +160,10 @@ class WeddingSupplierInline(admin.TabularInline):
     verbose_name_plural = "suppliers"
     autocomplete_fields = ["supplier"]
 
+    class Media:
+        # Hides the auto-created M2M row's "Wedding_suppliers object (n)" caption.
+        css = {"all": ["weddings/admin.css"]}
+
 
 class WeddingForm(FreezeFormMixin, forms.ModelForm):
     freeze_override_reason = forms.CharField(
@@ -204,8 +208,16 @@ class WeddingAdmin(FreezeAdminMixin, admin.ModelAdmin):
     date_hierarchy = "date"
     list_select_related = ["venue"]
     autocomplete_fields = ["venue"]
-    readonly_fields = ["starts_at", "ends_at", "expected_connections", "derivation"]
+    readonly_fields = ["starts_utc", "ends_utc", "expected_connections", "derivation"]
     inlines = [WeddingSupplierInline]
+
+    @admin.display(description="Starts (UTC)")
+    def starts_utc(self, obj) -> str:
+        return f"{obj.starts_at:%Y-%m-%d %H:%M} UTC" if obj.starts_at else "—"
+
+    @admin.display(description="Ends (UTC)")
+    def ends_utc(self, obj) -> str:
+        return f"{obj.ends_at:%Y-%m-%d %H:%M} UTC" if obj.ends_at else "—"
 
     @admin.display(description="How expected connections were derived")
     def derivation(self, obj) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, ProtectedError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.permissions import AdminOnly, StaffOrSupplierRead, StaffReadAdminWrite
 from apps.weddings import insights
+from apps.weddings.contacts import escalation_chain
 from apps.weddings.filters import VenueFilter, WeddingFilter
 from apps.weddings.freeze import FreezeError, check_freeze
 from apps.weddings.models import EmergencyContact, Region, Supplier, Venue, Wedding
@@ -31,20 +32,54 @@ from apps.weddings.serializers import (
 FROZEN = status.HTTP_409_CONFLICT
 
 
+class StaffOnly(StaffReadAdminWrite):
+    """StaffReadAdminWrite, telling a supplier token where it may go instead."""
+
+    def has_permission(self, request, view) -> bool:
+        if getattr(request.user, "supplier", None) is not None:
+            self.message = (
+                "A supplier token may only read its own weddings (/api/v1/weddings/); "
+                "this endpoint is for operations staff."
+            )
+            return False
+        return super().has_permission(request, view)
+
+
 def _reason(request) -> str:
     """The override reason, from the body or (for DELETE) the query string."""
     data = request.data if hasattr(request.data, "get") else {}
     return data.get("override_reason") or request.query_params.get("override_reason") or ""
 
 
-class SupplierViewSet(viewsets.ModelViewSet):
+class CalendarErrorsMixin:
+    """A FreezeError becomes 409 with the live weddings listed; deleting a row that others
+    still use (a venue with weddings, a region with venues) is 409 saying what uses it."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, FreezeError):
+            return Response(exc.payload(), status=FROZEN)
+        if isinstance(exc, ProtectedError):
+            used_by: dict[str, int] = {}
+            for obj in exc.protected_objects:
+                name = str(obj._meta.verbose_name_plural)
+                used_by[name] = used_by.get(name, 0) + 1
+            what = ", ".join(f"{n} {name}" for name, n in used_by.items())
+            return Response(
+                {"detail": f"Still in use by {what}; remove or move those first.",
+                 "code": "protected", "used_by": used_by},
+                status=status.HTTP_409_CONFLICT,
+            )  # fmt: skip
+        return super().handle_exception(exc)
+
+
+class SupplierViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
     """Gateway tenants. Operators read; admins write. A token is shown once, on creation
     or rotation. Lowering `max_connections` or deleting/disabling a supplier while a
     wedding is live is refused (409) unless an admin gives `override_reason`."""
 
     queryset = Supplier.objects.all()
     serializer_class = SupplierSerializer
-    permission_classes = [StaffReadAdminWrite]
+    permission_classes = [StaffOnly]
     filterset_fields = ["kind", "is_active"]
     ordering_fields = ["name", "max_connections", "created_at"]
 
@@ -88,11 +123,6 @@ class SupplierViewSet(viewsets.ModelViewSet):
             )
             supplier.delete()
 
-    def handle_exception(self, exc):
-        if isinstance(exc, FreezeError):
-            return Response(exc.payload(), status=FROZEN)
-        return super().handle_exception(exc)
-
     @extend_schema(request=None, responses={200: TokenSerializer})
     @action(detail=True, methods=["post"], url_path="rotate-token", permission_classes=[AdminOnly])
     def rotate_token(self, request, pk=None):
@@ -102,23 +132,33 @@ class SupplierViewSet(viewsets.ModelViewSet):
         return Response({"id": supplier.pk, "token": token, "token_hint": supplier.token_hint})
 
 
-class RegionViewSet(viewsets.ModelViewSet):
+class RegionViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
     """Regions and their season calendars (`months`: season and load multiplier per month)."""
 
     queryset = Region.objects.prefetch_related("months")
     serializer_class = RegionSerializer
-    permission_classes = [StaffReadAdminWrite]
+    permission_classes = [StaffOnly]
     lookup_field = "code"
 
 
-class VenueViewSet(viewsets.ModelViewSet):
-    """Venues, with the connectivity profile the gateway applies to them."""
+class VenueViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
+    """Venues, with the connectivity profile the gateway applies to them. Deleting one
+    while a wedding is live needs an admin's `override_reason`."""
 
     queryset = Venue.objects.select_related("region")
     serializer_class = VenueSerializer
-    permission_classes = [StaffReadAdminWrite]
+    permission_classes = [StaffOnly]
     filterset_class = VenueFilter
     ordering_fields = ["name", "capacity"]
+
+    def perform_destroy(self, venue):
+        with transaction.atomic():
+            check_freeze(
+                f"delete venue {venue.name}",
+                user=self.request.user,
+                override_reason=_reason(self.request),
+            )
+            venue.delete()
 
 
 @extend_schema(
@@ -126,7 +166,7 @@ class VenueViewSet(viewsets.ModelViewSet):
         OpenApiParameter("override_reason", str, description="DELETE during a freeze (admins)")
     ]
 )
-class WeddingViewSet(viewsets.ModelViewSet):
+class WeddingViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
     """Wedding-day registrations. Operators read all, admins write, a supplier token reads
     only the weddings it works at. A venue cannot hold two overlapping weddings (400)."""
 
@@ -143,6 +183,30 @@ class WeddingViewSet(viewsets.ModelViewSet):
         if supplier is not None:
             qs = qs.filter(suppliers=supplier)
         return qs.order_by("date", "ceremony_time", "pk")
+
+    @extend_schema(responses={200: EmergencyContactSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="escalation", pagination_class=None)
+    def escalation(self, request, pk=None):
+        """Emergency contacts for this wedding in escalation order: the wedding's own,
+        then its venue's, then platform-wide. Staff only."""
+        if getattr(request.user, "supplier", None) is not None:
+            return Response({"detail": "Staff only."}, status=status.HTTP_403_FORBIDDEN)
+        chain = escalation_chain(self.get_object())
+        return Response(EmergencyContactSerializer(chain, many=True).data)
+
+    def perform_update(self, serializer):
+        from apps.weddings.live import live_weddings
+
+        wedding = serializer.instance
+        cancelling = serializer.validated_data.get("status") == Wedding.Status.CANCELLED
+        with transaction.atomic():
+            if cancelling and live_weddings().filter(pk=wedding.pk).exists():
+                check_freeze(
+                    f"cancel live wedding {wedding.couple_name} (#{wedding.pk})",
+                    user=self.request.user,
+                    override_reason=_reason(self.request),
+                )
+            serializer.save()
 
     def retrieve(self, request, *args, **kwargs):
         """The detail read goes through the two-tier cache (apps.caching): any write to the
@@ -175,18 +239,13 @@ class WeddingViewSet(viewsets.ModelViewSet):
                 )
             wedding.delete()
 
-    def handle_exception(self, exc):
-        if isinstance(exc, FreezeError):
-            return Response(exc.payload(), status=FROZEN)
-        return super().handle_exception(exc)
-
 
 class EmergencyContactViewSet(viewsets.ModelViewSet):
     """Emergency contacts per wedding, per venue or platform-wide, in escalation order."""
 
     queryset = EmergencyContact.objects.all()
     serializer_class = EmergencyContactSerializer
-    permission_classes = [StaffReadAdminWrite]
+    permission_classes = [StaffOnly]
     filterset_fields = ["wedding", "venue"]
 
 
@@ -195,7 +254,7 @@ class InsightsView(APIView):
     peak connections per day for the next 90 days, the busiest upcoming Saturdays and
     the weddings live now."""
 
-    permission_classes = [IsAuthenticated, StaffReadAdminWrite]
+    permission_classes = [IsAuthenticated, StaffOnly]
 
     @extend_schema(responses={200: dict})
     def get(self, request):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import django_filters as filters
 
-from apps.weddings.models import Venue, VenueType, Wedding
+from apps.weddings.models import Region, Venue, VenueType, Wedding
 
 
 class WeddingFilter(filters.FilterSet):
     date_after = filters.DateFilter(field_name="date", lookup_expr="gte")
     date_before = filters.DateFilter(field_name="date", lookup_expr="lte")
-    region = filters.CharFilter(field_name="venue__region__code")
+    # By code; an unknown code is a 400 rather than an empty list that looks like "no weddings".
+    region = filters.ModelChoiceFilter(
+        field_name="venue__region", to_field_name="code", queryset=Region.objects.all()
+    )
     venue_type = filters.ChoiceFilter(field_name="venue__venue_type", choices=VenueType.choices)
     supplier = filters.NumberFilter(field_name="suppliers", distinct=True)
     status = filters.MultipleChoiceFilter(choices=Wedding.Status.choices)
@@ -22,7 +25,7 @@ class WeddingFilter(filters.FilterSet):
 
 
 class VenueFilter(filters.FilterSet):
-    region = filters.CharFilter(field_name="region__code")
+    region = filters.ModelChoiceFilter(to_field_name="code", queryset=Region.objects.all())
     venue_type = filters.ChoiceFilter(choices=VenueType.choices)
 
     class Meta:

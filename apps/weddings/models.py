@@ -156,9 +156,47 @@ class Venue(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        from django.db import transaction
+
+        old_tz = None
+        if self.pk:
+            old_tz = Venue.objects.filter(pk=self.pk).values_list("timezone", flat=True).first()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if old_tz and old_tz != self.timezone:
+                self.move_weddings_to_timezone()
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def move_weddings_to_timezone(self) -> None:
+        """The timezone was corrected: local times stay, their UTC instants move.
+
+        Row by row, in the order that keeps neighbours apart (latest first when moving
+        later), so the overlap constraint never sees a half-moved venue. Raises
+        ValidationError on `timezone` if the new zone makes two weddings overlap.
+        """
+        from django.db import IntegrityError
+
+        weddings = list(self.weddings.all())
+        shift = timedelta(0)
+        for wedding in weddings:
+            before = wedding.starts_at
+            wedding.venue = self
+            wedding.compute_instants()
+            shift += wedding.starts_at - before
+        weddings.sort(key=lambda w: w.starts_at, reverse=shift > timedelta(0))
+        try:
+            for wedding in weddings:
+                Wedding.objects.filter(pk=wedding.pk).update(
+                    starts_at=wedding.starts_at, ends_at=wedding.ends_at
+                )
+        except IntegrityError as exc:
+            raise ValidationError(
+                {"timezone": [f"In {self.timezone} two of this venue's weddings would overlap."]}
+            ) from exc
 
 
 class Wedding(models.Model):
@@ -204,8 +242,9 @@ class Wedding(models.Model):
     def clean(self) -> None:
         # Forms (Django admin) get the overlap rule as a field error too.
         if self.venue_id and self.date and self.ceremony_time and self.reception_end_time:
-            from apps.weddings.services import check_overlap
+            from apps.weddings.services import check_overlap, check_times
 
+            check_times(self)
             check_overlap(self)
 
     def connection_estimate(self, suppliers: int | None = None):

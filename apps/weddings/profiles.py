@@ -93,3 +93,30 @@ def wedding_day_profile(profile: VenueProfile) -> VenueProfile:
         heartbeat_seconds=max(5, profile.heartbeat_seconds // 2),
         replay_buffer=profile.replay_buffer * 2,
     )
+
+
+_QUALITY = {"good": 0, "fair": 1, "poor": 2}
+
+
+def most_cautious(profiles: list[VenueProfile]) -> VenueProfile:
+    """One profile that suits all of them: the poorest link's needs on every axis."""
+    return VenueProfile(
+        connectivity=max((p.connectivity for p in profiles), key=lambda c: _QUALITY.get(c, 1)),
+        heartbeat_seconds=min(p.heartbeat_seconds for p in profiles),
+        batch_window_ms=max(p.batch_window_ms for p in profiles),
+        compression=any(p.compression for p in profiles),
+        replay_buffer=max(p.replay_buffer for p in profiles),
+        reconnect_backoff_ms=max(p.reconnect_backoff_ms for p in profiles),
+    )
+
+
+def profile_for_connection(supplier_id: int, at: Any = None) -> VenueProfile:
+    """The profile for a supplier's gateway connection: while the supplier works a live
+    wedding, its venue's profile in wedding-day form (the most cautious one if it works
+    several); otherwise the banquet-hall baseline (office or home Wi-Fi)."""
+    from apps.weddings.live import live_weddings
+
+    venues = {w.venue_id: w.venue for w in live_weddings(at).filter(suppliers=supplier_id)}
+    if not venues:
+        return TYPE_DEFAULTS["banquet_hall"]
+    return wedding_day_profile(most_cautious([profile_for_venue(v) for v in venues.values()]))

@@ -151,6 +151,12 @@ class VenueSerializer(serializers.ModelSerializer):
     def get_profile(self, venue: Venue) -> dict:
         return profiles.profile_for_venue(venue).as_dict()
 
+    def update(self, venue: Venue, validated: dict) -> Venue:
+        try:
+            return super().update(venue, validated)
+        except DjangoValidationError as exc:  # a timezone fix that would make an overlap
+            raise _drf_error(exc) from exc
+
 
 class WeddingSerializer(serializers.ModelSerializer):
     venue = serializers.PrimaryKeyRelatedField(queryset=Venue.objects.select_related("region"))
@@ -195,11 +201,13 @@ class WeddingSerializer(serializers.ModelSerializer):
         suppliers = len(wedding.suppliers.all())  # prefetched in the list view
         return wedding.connection_estimate(suppliers=suppliers).explanation
 
+    @extend_schema_field(serializers.DateTimeField())
     def get_live_from(self, wedding: Wedding) -> str:
-        return live.live_window(wedding)[0].isoformat()
+        return serializers.DateTimeField().to_representation(live.live_window(wedding)[0])
 
+    @extend_schema_field(serializers.DateTimeField())
     def get_live_until(self, wedding: Wedding) -> str:
-        return live.live_window(wedding)[1].isoformat()
+        return serializers.DateTimeField().to_representation(live.live_window(wedding)[1])
 
     def _save(self, instance: Wedding | None, validated: dict) -> Wedding:
         suppliers = validated.pop("suppliers", None)

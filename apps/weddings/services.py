@@ -52,6 +52,29 @@ def overlap_message(venue: Venue, other: Wedding | None) -> str:
     )
 
 
+MAX_WEDDING_HOURS = 18
+
+
+def check_times(wedding: Wedding) -> None:
+    """A wedding lasts more than nothing and less than MAX_WEDDING_HOURS (an end earlier
+    than the ceremony is the next day, so 14:00 → 13:00 would be 23 hours: a typo)."""
+    if wedding.ceremony_time == wedding.reception_end_time:
+        raise ValidationError(
+            {"reception_end_time": ["The reception cannot end when the ceremony starts."]}
+        )
+    wedding.compute_instants()
+    hours = (wedding.ends_at - wedding.starts_at).total_seconds() / 3600
+    if hours > MAX_WEDDING_HOURS:
+        raise ValidationError(
+            {
+                "reception_end_time": [
+                    f"The wedding would last {hours:.1f} hours (an end before the ceremony "
+                    f"means the next day); at most {MAX_WEDDING_HOURS} hours."
+                ]
+            }
+        )
+
+
 def check_overlap(wedding: Wedding) -> None:
     """Raise ValidationError on `venue` if the (unsaved) wedding clashes with another."""
     if wedding.status == Wedding.Status.CANCELLED:
@@ -77,6 +100,7 @@ def save_wedding(
         setattr(wedding, name, value)
     lock = _sqlite_write_lock if connection.vendor == "sqlite" else nullcontext()
     with lock, transaction.atomic():
+        check_times(wedding)
         check_overlap(wedding)
         try:
             with transaction.atomic():  # a savepoint: the outer transaction stays usable

@@ -1,4 +1,8 @@
-"""Pages of the weddings app."""
+"""Pages of the weddings app (mounted at /calendar/)."""
+
+from django.urls import path
+
+from apps.weddings import views
 
 app_name = "weddings"
-urlpatterns: list = []
+urlpatterns = [path("", views.calendar, name="calendar")]

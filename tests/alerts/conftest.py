@@ -12,11 +12,14 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def clean_windows():
+    from apps.alerts import caches
     from apps.alerts.windows import store
 
     store().clear()
+    caches.forget()
     yield
     store().clear()
+    caches.forget()
 
 
 @pytest.fixture

@@ -240,8 +240,12 @@ def test_operator_triggers_an_emergency_with_a_playbook(operator_api, live_weddi
     kinds = [e["kind"] for e in body["timeline"]]
     assert kinds[:3] == ["triggered", "playbook", "contacts_notified"]
     assert "venue_degraded" in kinds
-    # scaling's request_emergency_capacity is called when present; the timeline says which
-    assert kinds[-1] in ("capacity_requested", "capacity_unavailable", "capacity_failed")
+    # the scaling manager was asked for emergency capacity, with the incident as its reason
+    assert kinds[-1] == "capacity_requested"
+    from apps.scaling.models import EmergencyCapacity
+
+    request = EmergencyCapacity.objects.get()
+    assert "Church wifi down" in request.reason and request.until is not None
     contacted = body["timeline"][2]["message"]
     assert (
         contacted.index("Planner") < contacted.index("Venue manager") < contacted.index("On-call")
@@ -285,3 +289,26 @@ def test_schema_covers_the_alerts_api(client):
         "/api/v1/incidents/",
     ):
         assert path in schema
+
+
+def test_demo_seed_is_idempotent_and_its_rules_are_valid(admin_api):
+    import io
+
+    from apps.accounts.seeding import SeedContext
+    from apps.alerts import demo
+    from apps.alerts.models import EscalationPolicy
+    from apps.alerts.serializers import AlertRuleSerializer
+
+    ctx = SeedContext(stdout=io.StringIO(), quiet=True)
+    demo.seed(ctx)
+    demo.seed(ctx)
+    assert AlertRule.objects.count() == len(demo.RULES)
+    assert EscalationPolicy.objects.get().levels.count() == 2
+    names = set(AlertRule.objects.values_list("name", flat=True))
+    assert {"Gateway p99 latency high", "Redis down", "Collection silent"} <= names
+    for rule in AlertRule.objects.all():
+        data = AlertRuleSerializer(rule).data
+        data.pop("id")
+        data["name"] += " copy"
+        check = AlertRuleSerializer(data=data)
+        assert check.is_valid(), (rule.name, check.errors)

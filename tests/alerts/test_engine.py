@@ -215,3 +215,15 @@ def test_concurrent_evaluators_make_one_alert_and_one_transition(make_rule):
     assert sum(len(r) for r in results) == 1
     assert Alert.objects.filter(rule=rule).count() == 1
     assert AlertTransition.objects.filter(alert__rule=rule).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rule_changes_reach_the_ingest_path_cache(make_rule):
+    """The per-process rule cache is keyed by a version in Redis bumped after commit: a rule
+    created (or disabled) anywhere is used (or dropped) on the next batch."""
+    assert ingest(900, T0) == []  # loads the (empty) rule cache
+    rule = make_rule(threshold=250)
+    assert [e["alert"]["state"] for e in ingest(900, T0 + 1)] == ["firing"]
+    rule.threshold = 1000
+    rule.save()
+    assert [e["alert"]["state"] for e in ingest(900, T0 + 2)] == ["resolved"]

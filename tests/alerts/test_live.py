@@ -96,3 +96,41 @@ def test_worker_escalates_and_retries_the_webhook_until_it_answers(
     assert receiver.event.wait(20), "resolved notice never delivered"
     assert receiver.requests[-1]["json"]["event"] == "resolved"
     assert Alert.objects.get(rule=rule).state == "resolved"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_ingest_request_that_crosses_a_threshold_fires_and_pushes(daphne, make_user, make_rule):
+    """The real path: POST /api/v1/metrics/ on Daphne → samples_ingested → evaluation →
+    alert firing in the database and pushed on /ws/ops/."""
+    from rest_framework.authtoken.models import Token
+
+    user = make_user("ingester", "admin")
+    token = Token.objects.create(user=user).key
+    rule = make_rule(
+        threshold=250, name="ingest-crossing", metric="wedsync_gateway_error_rate", comparator="gte"
+    )
+    url, kwargs = ops_socket_args(daphne, user)
+
+    def post(value):
+        import urllib.request
+
+        body = json.dumps(
+            {"samples": [{"name": rule.metric, "labels": {"pod": "gw-1"}, "value": value}]}
+        ).encode()
+        request = urllib.request.Request(f"{daphne.url}/api/v1/metrics/", data=body, method="POST")
+        request.add_header("Content-Type", "application/json")
+        request.add_header("Authorization", f"Token {token}")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+
+    async def scenario():
+        async with websockets.connect(url, **kwargs) as ws:
+            await ws.recv()  # hello
+            assert await asyncio.to_thread(post, 100.0) == 202
+            assert await asyncio.to_thread(post, 250.0) == 202
+            return await next_alert_event(ws)
+
+    event = asyncio.run(scenario())
+    assert event["rule_name"] == "ingest-crossing" and event["state"] == "firing"
+    assert event["value"] == 250.0 and event["labels"] == {"pod": "gw-1"}
+    assert Alert.objects.get(rule=rule).state == "firing"

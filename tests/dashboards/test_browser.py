@@ -253,3 +253,64 @@ def test_page_recovers_after_the_server_drops(start_daphne, page, wedding_day):
     start_daphne(port=server.port)
     page.wait_for_selector("#conn[data-state=live]", timeout=20_000)
     tile.locator("[data-testid=metric-value]", has_text="3777").wait_for(timeout=5000)
+
+
+def test_alert_appears_is_acknowledged_and_clears(daphne, page, wedding_day):
+    from apps.alerts.models import Alert, AlertRule
+
+    AlertRule.objects.create(
+        name="Gateway error rate high",
+        metric="wedsync_gateway_error_rate",
+        aggregation="last",
+        comparator="gt",
+        threshold=0.05,
+        for_seconds=0,
+        severity="critical",
+    )
+    open_wedding_day(page, daphne)
+    alerts = page.locator(
+        "section.tile-alert", has=page.locator(".tile-title", has_text="Active alerts")
+    )
+    alerts.locator("[data-testid=no-alerts]").wait_for()
+    post_samples(
+        daphne.url, wedding_day["token"], [{"name": "wedsync_gateway_error_rate", "value": 0.2}]
+    )
+    item = alerts.locator("li.alert-item", has_text="Gateway error rate high")
+    item.wait_for(timeout=5000)
+    assert "FIRING" in item.inner_text() and "critical" in item.inner_text()
+    assert alerts.get_attribute("data-state") == "crit"
+    screenshot(page, "dashboards-alert-firing")
+    item.get_by_role("button", name="Acknowledge").click()
+    item.locator(".badge", has_text="Acked").wait_for(timeout=5000)
+    assert "acknowledged by oscar-operator" in item.inner_text()
+    assert Alert.objects.get().acknowledged_at is not None
+    post_samples(
+        daphne.url, wedding_day["token"], [{"name": "wedsync_gateway_error_rate", "value": 0.001}]
+    )
+    alerts.locator("[data-testid=no-alerts]").wait_for(timeout=5000)
+
+
+def test_emergency_button_declares_an_incident(daphne, page, wedding_day):
+    from apps.alerts.models import Incident
+
+    open_wedding_day(page, daphne)
+    tile = page.locator("section.tile-alert", has=page.locator(".tile-title", has_text="Emergency"))
+    tile.locator("[data-emergency=latency_spike]").click()
+    page.wait_for_selector("#emergency-dialog[open]")
+    page.fill("#em-reason", "p99 over 2 s across the UK since 14:05")
+    screenshot(page, "dashboards-emergency-dialog")
+    page.click("#em-submit")
+    page.wait_for_function(
+        "() => document.querySelector('#dash-status').textContent.includes('declared')"
+    )
+    incident = Incident.objects.get()
+    assert incident.emergency_type == "latency_spike" and "p99 over 2 s" in incident.reason
+    tile.locator(".incidents li", has_text=f"#{incident.pk}").wait_for(timeout=5000)
+    # A venue network failure without a venue is refused, with the reason shown.
+    tile.locator("[data-emergency=venue_network_failure]").click()
+    page.fill("#em-reason", "no signal")
+    page.click("#em-submit")
+    page.wait_for_function(
+        "() => document.querySelector('#em-errors').textContent.includes('venue')"
+    )
+    assert Incident.objects.count() == 1

@@ -104,3 +104,11 @@ def test_status_components_from_latest_values():
     none = figures.status_components({}, now)
     assert {c["state"] for c in none} == {"unknown"}
     assert len(none) == 6
+
+
+def test_step_is_round_and_keeps_windows_under_the_budget():
+    from apps.dashboards.data import step_for
+
+    for span, step in [(900, 1), (3600, 5), (6 * 3600, 30), (86400, 120), (7 * 86400, 900)]:
+        assert step_for(0, span) == step
+        assert span / step <= 1000

@@ -137,3 +137,43 @@ def test_query_range_steps_and_aggregates():
     assert p95[0]["points"][0][1] == pytest.approx(56.05)
     last = query_range("lat", {"q": "a"}, base, base + 120, step=60, agg="last")
     assert [p[1] for p in last[0]["points"]] == [59.0, 119.0]
+
+
+def test_odd_shapes_are_named_not_crashed_on():
+    now = time.time()
+    samples = [
+        {"name": "m", "labels": ["a", "b"], "value": 1},  # labels not an object
+        {"name": "m", "labels": {"a": 1}, "value": 1},  # label value not a string
+        {"name": "m", "labels": {"__name__": "x"}, "value": 1},  # reserved
+        {"name": "m", "value": 1, "ts": None},  # null ts: now
+        {"name": "m", "value": 1, "ts": "yesterday"},
+        {"name": "m", "value": 1, "ts": now - conf.RAW_RETENTION - 60},  # too old to keep
+        {"name": "m" * 300, "value": 1},
+    ]
+    with pytest.raises(IngestError) as caught:
+        ingest(samples, now=now)
+    fields = {(e["index"], e["field"]) for e in caught.value.errors}
+    assert fields == {
+        (0, "labels"),
+        (1, "labels.a"),
+        (2, "labels.__name__"),
+        (4, "ts"),
+        (5, "ts"),
+        (6, "name"),
+    }
+
+
+def test_the_demo_seed_is_idempotent():
+    import io
+
+    from apps.accounts.seeding import SeedContext
+    from apps.monitoring import demo
+    from apps.monitoring.models import ScrapeTarget
+
+    demo.seed(SeedContext(stdout=io.StringIO(), quiet=True))
+    first = Sample.objects.count()
+    assert first >= 10 * demo.HOURS * 3600 // demo.EVERY
+    demo.seed(SeedContext(stdout=io.StringIO(), quiet=True))
+    assert Sample.objects.count() == first
+    assert ScrapeTarget.objects.count() == 1
+    assert len(query_range("wedsync_db_latency_ms", {}, time.time() - 7200, time.time())) == 1

@@ -53,19 +53,35 @@ def london(db):
 def make_wedding(london):
     from apps.weddings.models import Venue, Wedding
 
+    # A banquet hall has no reconnect churn (x1.0): connections = ceil(guests x 0.35).
     venue = Venue.objects.create(
-        name="St Mary's", venue_type="church", region=london, timezone="Europe/London"
+        name="The Grand Hall",
+        venue_type="banquet_hall",
+        region=london,
+        timezone="Europe/London",
+        capacity=10_000,
     )
 
     def make(day: date, start: time = time(14), end: time = time(22), connections: int = 300):
-        return Wedding.objects.create(
+        wedding = Wedding.objects.create(
             date=day,
             ceremony_time=start,
             reception_end_time=end,
             venue=venue,
             couple_name=f"Couple {day}",
-            expected_connections=connections,
+            expected_guests=int(connections / 0.35),  # the calendar derives connections
             status="confirmed",
         )
+        assert wedding.expected_connections == connections
+        return wedding
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_forecast_cache():
+    """Cached forecast contexts outlive a test's rolled-back rows: start each test clean."""
+    from apps.scaling.context import bump_calendar_version, forget_emergency
+
+    bump_calendar_version()
+    forget_emergency()

@@ -46,7 +46,11 @@ def test_the_same_wedding_in_new_york_moves_the_raised_hours(make_wedding, londo
     from apps.weddings.models import Venue, Wedding
 
     venue = Venue.objects.create(
-        name="Brooklyn Loft", venue_type="historic", region=london, timezone="America/New_York"
+        name="Brooklyn Loft",
+        venue_type="banquet_hall",
+        region=london,
+        timezone="America/New_York",
+        capacity=10_000,
     )
     Wedding.objects.create(
         date=SATURDAY,
@@ -54,7 +58,7 @@ def test_the_same_wedding_in_new_york_moves_the_raised_hours(make_wedding, londo
         reception_end_time=time(22),
         venue=venue,
         couple_name="NY",
-        expected_connections=200,
+        expected_guests=571,  # 200 connections
     )
     points = forecast.hourly(DAY_START, 48, history=flat_history(150))
     raised = [i for i, p in enumerate(points) if p.wedding_connections]

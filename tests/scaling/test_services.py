@@ -130,3 +130,70 @@ def test_collectors_emit_capacity_and_forecast(web_policy):
     assert samples[("wedsync_capacity_desired", "web")] == 12
     assert samples[("wedsync_capacity_current", "web")] == 12
     assert samples[("wedsync_forecast_connections", None)] > 0
+
+
+@pytest.mark.django_db
+def test_a_wedding_registered_now_is_seen_by_the_next_decision(web_policy, make_wedding):
+    before = services.decide_pool(web_policy, datetime(2026, 6, 13, 10, 50, tzinfo=UTC), load=100)
+    assert before.inputs["forecast_parts"]["parts"]["weddings"] == 0  # context now cached
+    make_wedding(NOON.date(), time(14), time(22), connections=1500)
+    after = services.decide_pool(web_policy, datetime(2026, 6, 13, 10, 51, tzinfo=UTC), load=100)
+    assert after.inputs["forecast_parts"]["parts"]["weddings"] == 1500
+    assert after.rule == "scale_up_forecast"
+
+
+@pytest.mark.django_db
+def test_refresh_job_rebuilds_the_context_for_this_hour_and_the_next(web_policy):
+    assert services.refresh_forecast_context(NOON) >= 2
+
+
+@pytest.mark.django_db
+def test_observed_load_comes_from_the_monitor_and_ignores_stale_samples(web_policy):
+    import time as _time
+
+    from apps.monitoring.ingest import ingest
+    from apps.scaling.observe import current_load
+
+    now = _time.time()
+    ingest(
+        [
+            {
+                "name": "wedsync_gateway_connections",
+                "labels": {"process": "a"},
+                "value": 500,
+                "ts": now - 5,
+            },
+            {
+                "name": "wedsync_gateway_connections",
+                "labels": {"process": "b"},
+                "value": 400,
+                "ts": now - 3,
+            },
+            {
+                "name": "wedsync_gateway_connections",
+                "labels": {"process": "old"},
+                "value": 999,
+                "ts": now - 3600,
+            },
+        ]
+    )
+    assert current_load("web", now) == 900  # both live processes, not the stale one
+    d = services.decide_pool(web_policy)
+    assert d.inputs["load"] == 900 and d.rule == "scale_up_load"
+    assert current_load("worker", now) is None
+
+
+@pytest.mark.django_db
+def test_a_scale_down_is_refused_by_the_calendar_freeze(web_policy, make_wedding, monkeypatch):
+    """Even if the cached context missed a wedding, check_freeze has the last word."""
+    from apps.scaling import context
+
+    PoolState.objects.create(pool="web", current_units=12)
+    make_wedding(NOON.date(), time(14), time(22))
+    empty = context.DecisionContext(context.decision_context(NOON, timedelta(0)).points, [])
+    monkeypatch.setattr(context, "decision_context", lambda now, lead: empty)
+    web_policy.stabilisation_seconds = 0
+    web_policy.save()
+    d = services.decide_pool(web_policy, NOON, load=100)
+    assert d.rule == "hold_freeze"
+    assert "wedding-day freeze" in d.inputs["freeze"]

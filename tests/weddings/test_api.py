@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -81,7 +81,9 @@ def test_supplier_token_sees_only_its_weddings_and_is_refused_the_admin_api(
     assert client.delete(f"/api/v1/weddings/{w1.pk}/").status_code == 403
     for url in ("/api/v1/suppliers/", "/api/v1/venues/", "/api/v1/regions/",
                 "/api/v1/contacts/", "/api/v1/insights/"):  # fmt: skip
-        assert client.get(url).status_code == 403, url
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "own weddings" in response.json()["detail"]
     assert (
         client.patch(
             f"/api/v1/suppliers/{mine.pk}/", {"max_connections": 9999}, format="json"
@@ -307,3 +309,89 @@ def test_schema_is_valid(admin_api):
     paths = response.json()["paths"]
     for p in ("/api/v1/weddings/", "/api/v1/suppliers/{id}/rotate-token/", "/api/v1/insights/"):
         assert p in paths
+
+
+def test_escalation_chain_wedding_then_venue_then_platform(
+    operator_api, make_wedding, make_supplier
+):
+    from apps.weddings.models import EmergencyContact
+
+    w = make_wedding()
+    other = make_wedding()
+    EmergencyContact.objects.create(name="NOC", email="noc@x.io", order=0)
+    EmergencyContact.objects.create(name="Manager", phone="1", venue=w.venue, order=0)
+    EmergencyContact.objects.create(name="Planner", phone="2", wedding=w, order=1)
+    EmergencyContact.objects.create(name="Best man", phone="3", wedding=w, order=0)
+    EmergencyContact.objects.create(name="Elsewhere", phone="4", wedding=other, order=0)
+    response = operator_api.get(f"/api/v1/weddings/{w.pk}/escalation/")
+    assert response.status_code == 200
+    assert [c["name"] for c in response.json()] == ["Best man", "Planner", "Manager", "NOC"]
+    supplier = make_supplier()
+    w.suppliers.add(supplier)
+    assert supplier_client(supplier).get(f"/api/v1/weddings/{w.pk}/escalation/").status_code == 403
+
+
+def test_cancelling_or_deleting_a_live_wedding_and_deleting_a_venue_are_frozen(
+    admin_api, live_wedding, make_venue
+):
+    url = f"/api/v1/weddings/{live_wedding.pk}/"
+    refused = admin_api.patch(url, {"status": "cancelled"}, format="json")
+    assert refused.status_code == 409 and "Live Couple" in refused.json()["detail"]
+    live_wedding.refresh_from_db()
+    assert live_wedding.status == "planned"
+    assert admin_api.delete(url).status_code == 409
+    # Editing a live wedding otherwise (more guests) is not frozen.
+    assert admin_api.patch(url, {"expected_guests": 150}, format="json").status_code == 200
+    spare = make_venue(name="Spare Hall")
+    assert admin_api.delete(f"/api/v1/venues/{spare.pk}/").status_code == 409
+    assert (
+        admin_api.delete(f"/api/v1/venues/{spare.pk}/?override_reason=duplicate entry").status_code
+        == 204
+    )
+    ok = admin_api.patch(
+        url, {"status": "cancelled", "override_reason": "couple postponed"}, format="json"
+    )
+    assert ok.status_code == 200 and ok.json()["status"] == "cancelled"
+    assert FreezeOverride.objects.count() == 2
+
+
+@pytest.mark.parametrize("start,end", [("14:00", "13:00"), ("15:00", "15:00")])
+def test_impossible_wedding_lengths_are_400_on_reception_end(admin_api, make_venue, start, end):
+    response = admin_api.post(
+        "/api/v1/weddings/",
+        wedding_body(make_venue(), ceremony_time=start, reception_end_time=end),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["reception_end_time"], response.json()
+    assert not Wedding.objects.exists()
+
+
+def test_unknown_region_filter_is_400(operator_api, region):
+    response = operator_api.get("/api/v1/weddings/?region=atlantis")
+    assert response.status_code == 400 and list(response.json()) == ["region"]
+    assert operator_api.get("/api/v1/venues/?region=atlantis").status_code == 400
+
+
+def test_deleting_what_is_still_used_is_409_not_500(admin_api, make_wedding):
+    w = make_wedding()
+    venue = admin_api.delete(f"/api/v1/venues/{w.venue_id}/")
+    assert venue.status_code == 409 and venue.json()["used_by"] == {"weddings": 1}
+    region = admin_api.delete(f"/api/v1/regions/{w.venue.region.code}/")
+    assert region.status_code == 409 and "venues" in region.json()["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_timezone_fix_moves_back_to_back_weddings_together(admin_api, make_venue, make_wedding):
+    venue = make_venue("garden", tz="America/Chicago")
+    a = make_wedding(venue=venue, start=time(11, 0), end=time(15, 0))
+    b = make_wedding(venue=venue, start=time(15, 0), end=time(23, 0))
+    response = admin_api.patch(
+        f"/api/v1/venues/{venue.pk}/", {"timezone": "America/New_York"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    a.refresh_from_db()
+    b.refresh_from_db()
+    # 11:00 EDT = 15:00Z (it was 16:00Z in Chicago); the local times did not change.
+    assert a.starts_at.hour == 15 and a.ceremony_time == time(11, 0)
+    assert b.starts_at == a.ends_at

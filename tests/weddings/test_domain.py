@@ -216,3 +216,38 @@ def test_wedding_stores_estimate_and_follows_its_suppliers(make_wedding, make_su
     a.weddings.remove(w)
     w.refresh_from_db()
     assert w.expected_connections == 39
+
+
+# --- collectors ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_collector_counts_live_weddings_per_region(live_wedding, west):
+    from apps.weddings.collectors import collect
+
+    assert collect() == [
+        {"name": "wedsync_weddings_live", "labels": {"region": "us-northeast"}, "value": 1.0},
+        {"name": "wedsync_weddings_live", "labels": {"region": "us-west"}, "value": 0.0},
+    ]
+    live_wedding.status = "completed"
+    live_wedding.save()
+    assert {s["value"] for s in collect()} == {0.0}
+
+
+@pytest.mark.django_db
+def test_connection_profile_follows_the_suppliers_live_weddings(
+    make_venue, make_wedding, make_supplier
+):
+    s = make_supplier()
+    idle = profiles.profile_for_connection(s.pk, utc(2027, 6, 12, 20, 0))
+    assert idle == profiles.TYPE_DEFAULTS["banquet_hall"]
+    hall = make_wedding(venue=make_venue("banquet_hall"))
+    beach = make_wedding(venue=make_venue("beach", degraded=True), start=time(16), end=time(22))
+    hall.suppliers.add(s)
+    at_hall = profiles.profile_for_connection(s.pk, utc(2027, 6, 12, 20, 0))
+    assert at_hall == profiles.wedding_day_profile(profiles.TYPE_DEFAULTS["banquet_hall"])
+    beach.suppliers.add(s)
+    both = profiles.profile_for_connection(s.pk, utc(2027, 6, 12, 20, 0))
+    beach_day = profiles.wedding_day_profile(profiles.profile_for_venue(beach.venue))
+    assert both == beach_day  # the degraded beach is the most cautious on every axis
+    assert both.connectivity == "poor" and both.compression is True

@@ -286,10 +286,6 @@
   function isEmergency(w) { return w.spec.options && w.spec.options.section === "emergency"; }
 
   function loadAlerts() {
-    Object.keys(state.widgets).forEach(function (id) {
-      var w = state.widgets[id];
-      if (w.spec.kind === "alert" && isEmergency(w) && !w.rendered) { renderEmergency(w); w.rendered = true; }
-    });
     var alertTiles = Object.keys(state.widgets).filter(function (id) {
       return state.widgets[id].spec.kind === "alert" && !isEmergency(state.widgets[id]);
     });
@@ -336,7 +332,7 @@
         var labels = a.labels && Object.keys(a.labels).map(function (k) { return k + "=" + a.labels[k]; }).join(", ");
         if (labels) meta.push(labels);
         if (acked) meta.push("acknowledged" + (a.acknowledged_by ? " by " + (a.acknowledged_by.username || a.acknowledged_by) : ""));
-        var icon = a.state === "firing" ? "🔥 " : "⏳ ";
+        var icon = a.state === "firing" ? "⚠ " : "◔ ";
         var item = el("li", { class: "alert-item state-" + a.state + " sev-" + sev + (acked ? " acked" : ""), "data-alert": a.id }, [
           el("div", { class: "alert-main" }, [
             el("div", { class: "alert-name", text: icon + alertName(a) }),
@@ -351,19 +347,26 @@
     });
   }
 
-  function renderEmergency(w) {
+  function renderEmergency(w, p) {
+    w.emergency = p;
     w.body.innerHTML = "";
     var box = el("div", { class: "emergency" });
-    (w.spec.options.actions || [
-      { kind: "venue_network_failure", label: "Venue network failure" },
-      { kind: "capacity", label: "Emergency capacity" },
-      { kind: "platform_outage", label: "Platform outage" },
-    ]).forEach(function (a) {
-      box.appendChild(el("button", { type: "button", class: "btn-danger", "data-emergency": a.kind, text: "⚠ " + a.label }));
+    p.types.forEach(function (t) {
+      box.appendChild(el("button", { type: "button", class: "btn-danger", "data-emergency": t[0], text: "⚠ " + t[1] }));
     });
     w.body.appendChild(box);
-    w.body.appendChild(el("p", { class: "muted small", text: "Declares an incident: notifies the emergency contacts, degrades affected venues and requests emergency capacity." }));
     w.body.appendChild(el("p", { class: "form-status", "data-testid": "emergency-status", role: "status" }));
+    if (p.incidents.length) {
+      var list = el("ul", { class: "incidents", "aria-label": "Open incidents" });
+      p.incidents.forEach(function (i) {
+        list.appendChild(el("li", {}, [el("span", { class: "badge badge-open", text: "OPEN" }), " #" + i.id + " " + i.title]));
+      });
+      w.body.appendChild(list);
+      w.el.setAttribute("data-state", "crit");
+    } else {
+      w.body.appendChild(el("p", { class: "muted small", text: "No open incident. Each button opens an incident, notifies the emergency contacts and requests emergency capacity." }));
+      w.el.setAttribute("data-state", "ok");
+    }
   }
 
   function acknowledge(id, button) {
@@ -380,19 +383,40 @@
     });
   }
 
+  var emDialog = document.getElementById("emergency-dialog");
+  var emTile = null;
   function declareEmergency(kind, button) {
-    var reason = window.prompt("Declare an emergency (" + kind.replace(/_/g, " ") + "). What is happening?");
-    if (!reason) return;
-    var out = button.closest(".tile-body").querySelector("[data-testid=emergency-status]");
-    button.disabled = true;
-    api("/api/v1/incidents/", { method: "POST", body: { kind: kind, summary: reason } }).then(function (inc) {
-      out.textContent = "Incident " + (inc && inc.id ? "#" + inc.id + " " : "") + "declared.";
-      out.classList.remove("is-error");
-    }).catch(function (err) {
-      out.textContent = "Not declared: " + errorText(err);
-      out.classList.add("is-error");
-    }).then(function () { button.disabled = false; });
+    emTile = state.widgets[button.closest(".tile").getAttribute("data-widget")];
+    var p = emTile.emergency;
+    var typeSel = document.getElementById("em-type");
+    typeSel.innerHTML = "";
+    p.types.forEach(function (t) { typeSel.appendChild(el("option", { value: t[0], text: t[1] })); });
+    typeSel.value = kind;
+    var wsel = document.getElementById("em-wedding");
+    wsel.innerHTML = "";
+    wsel.appendChild(el("option", { value: "", text: "— platform-wide —" }));
+    p.weddings.forEach(function (x) { wsel.appendChild(el("option", { value: x.id, text: x.label })); });
+    document.getElementById("em-reason").value = "";
+    document.getElementById("em-errors").textContent = "";
+    emDialog.showModal();
+    document.getElementById("em-reason").focus();
   }
+  document.getElementById("em-cancel").addEventListener("click", function () { emDialog.close(); });
+  document.getElementById("emergency-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var body = { emergency_type: document.getElementById("em-type").value, reason: document.getElementById("em-reason").value };
+    var wid = document.getElementById("em-wedding").value;
+    if (wid) body.wedding = Number(wid);
+    var submit = document.getElementById("em-submit");
+    submit.disabled = true;
+    api("/api/v1/incidents/", { method: "POST", body: body }).then(function (inc) {
+      emDialog.close();
+      say("Incident #" + inc.id + " declared: " + inc.title + ".");
+      if (emTile) loadSnapshot([emTile.spec.id]);
+    }).catch(function (err) {
+      document.getElementById("em-errors").textContent = "Not declared: " + errorText(err);
+    }).then(function () { submit.disabled = false; });
+  });
 
   // ---------- snapshot ----------
   function applyPayload(w, p) {
@@ -406,10 +430,12 @@
     if (w.spec.kind === "metric") renderMetric(w, p);
     else if (w.spec.kind === "chart") renderChart(w, p);
     else if (w.spec.kind === "status") renderStatus(w, p);
+    else if (w.spec.kind === "alert" && isEmergency(w)) renderEmergency(w, p);
   }
 
   function loadSnapshot(widgetIds) {
     var q = base + "data/?" + rangeQuery() + (widgetIds ? "&widgets=" + widgetIds.join(",") : "");
+    if (/[?&]downsample=0/.test(location.search)) q += "&downsample=0"; // comparison runs only
     var started = performance.now();
     var p = api(q).then(function (snap) {
       Object.keys(snap.widgets).forEach(function (id) {
@@ -419,6 +445,13 @@
       state.lastSnapshotMs = performance.now() - started;
       updatedEl.textContent = "Updated " + new Date().toLocaleTimeString();
       if (!widgetIds) document.body.setAttribute("data-rendered", String(Date.now()));
+      if (!widgetIds && state.firstRenderMs === undefined) {
+        state.firstRenderMs = performance.now(); // since navigation start: the bench's figure
+        state.firstPoints = Object.keys(state.widgets).reduce(function (n, id) {
+          var w = state.widgets[id];
+          return n + (w.plot ? w.plot.data.reduce(function (m, t) { return m + t.x.length; }, 0) : 0);
+        }, 0);
+      }
     }).catch(function (err) {
       say("Could not load data: " + errorText(err), true);
     });
@@ -443,7 +476,8 @@
   var statusRefresh = null;
   function onSamples(frame) {
     var last = state.seq[frame.stream];
-    if (last !== undefined && last !== null && frame.seq > last + 1) {
+    if (last !== undefined && last !== null && (frame.seq > last + 1 || frame.seq < last - 100)) {
+      // A gap (frames lost), or numbers restarted (Redis lost its data): reload a snapshot.
       state.seq[frame.stream] = frame.seq;
       resync("gap on " + frame.name + ": " + last + " → " + frame.seq);
       return;
@@ -532,16 +566,24 @@
         loadSnapshot().then(function () { if (state.ws === ws && ws.readyState === WebSocket.OPEN) setConn("live", "Live"); });
       } else if (frame.op === "samples") {
         onSamples(frame);
+      } else if (frame.op === "batch") {
+        frame.frames.forEach(onSamples);
+      } else if (frame.op === "resync") {
+        resync(frame.reason || "server asked");
       } else if (frame.op === "alert" && frame.alert) {
         state.alerts[frame.alert.id] = frame.alert;
         renderAlerts();
+      } else if (frame.op === "incident") {
+        Object.keys(state.widgets).forEach(function (id) {
+          if (isEmergency(state.widgets[id])) loadSnapshot([Number(id)]);
+        });
       } else if (frame.op === "error") {
         say("Live feed: " + frame.message, true);
       }
     };
     ws.onclose = function (ev) {
       if (state.ws !== ws) return;
-      if (ev.code === 4403) { setConn("offline", "Not allowed — log in again"); return; }
+      if (ev.code === 4403 || ev.code === 4401) { setConn("offline", "Signed out — log in again"); return; }
       var delay = Math.min(10000, 500 * Math.pow(2, state.retry)) * (0.75 + Math.random() * 0.5);
       state.retry += 1;
       setConn("offline", "Offline — retrying in " + Math.ceil(delay / 1000) + " s");

@@ -1,0 +1,665 @@
+"""The per-process fan-out hub.
+
+Each Daphne process holds ONE pub/sub connection to Redis (per-topic channels plus a
+control channel) and a local map topic -> connections, and writes frames to its own
+sockets directly. The hub also runs the heartbeat sweep, renews quota leases, replays
+history (subscribe with `since`, gaps, Redis coming back) and writes this process'
+stats to the store for the health report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+
+import orjson
+from channels.db import database_sync_to_async
+
+from apps.realtime import authz
+from apps.realtime.breaker import CLOSED, CircuitBreaker, redis_breaker
+from apps.realtime.conf import conf
+from apps.realtime.delivery import Delivery, deliveries
+from apps.realtime.store import CONTROL, History, get_store
+
+log = logging.getLogger(__name__)
+
+CLOSE_HEARTBEAT = 4408
+_MISSING = object()
+
+
+def _frame(**fields) -> str:
+    return orjson.dumps(fields).decode()
+
+
+def error_frame(code: str, message: str, **extra) -> str:
+    return _frame(op="error", code=code, message=message, **extra)
+
+
+def _is_redis_error(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith("redis") or isinstance(
+        exc, (ConnectionError, TimeoutError, asyncio.TimeoutError, OSError)
+    )
+
+
+class Connection:
+    """One supplier WebSocket as the hub sees it."""
+
+    __slots__ = (
+        "send",
+        "supplier_id",
+        "lease",
+        "max_topics",
+        "rate",
+        "wedding_ids",
+        "topics",
+        "syncing",
+        "outbuf",
+        "flush_handle",
+        "last_seen",
+        "next_ping",
+        "heartbeat_s",
+        "closed",
+        "tokens",
+        "refill_at",
+        "dropped",
+        "warned_at",
+    )
+
+    def __init__(
+        self,
+        send: Callable[[dict], Awaitable[None]],
+        supplier_id: int,
+        lease: str,
+        max_topics: int,
+        rate: int,
+        wedding_ids: frozenset[int],
+    ):
+        self.send = send
+        self.supplier_id = supplier_id
+        self.lease = lease
+        self.max_topics = max_topics
+        self.rate = max(1, rate)
+        self.wedding_ids = wedding_ids
+        # topic -> last seq delivered (None: live from subscription, nothing seen yet)
+        self.topics: dict[str, int | None] = {}
+        # topic -> live messages held back while history is replayed
+        self.syncing: dict[str, list[tuple[int, str]]] = {}
+        self.outbuf: list[str] = []
+        self.flush_handle: asyncio.TimerHandle | None = None
+        now = time.monotonic()
+        self.last_seen = now
+        self.heartbeat_s = conf().default_heartbeat_s
+        self.next_ping = now + self.heartbeat_s
+        self.closed = False
+        self.tokens = float(self.rate * 2)
+        self.refill_at = now
+        self.dropped = 0
+        self.warned_at = 0.0
+
+    async def send_text(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            await self.send({"type": "websocket.send", "text": text})
+        except Exception:  # the socket went away under us; the consumer cleans up
+            self.closed = True
+
+    async def close(self, code: int) -> None:
+        if not self.closed:
+            self.closed = True
+            with contextlib.suppress(Exception):  # already gone: nothing to close
+                await self.send({"type": "websocket.close", "code": code})
+
+    async def write(self, raw: str, window_ms: int) -> None:
+        """Send now, or coalesce into the venue's batching window."""
+        if window_ms <= 0:
+            await self.send_text(raw)
+            return
+        self.outbuf.append(raw)
+        if self.flush_handle is None:
+            loop = asyncio.get_running_loop()
+            self.flush_handle = loop.call_later(
+                window_ms / 1000, lambda: asyncio.ensure_future(self.flush())
+            )
+
+    async def flush(self) -> None:
+        self.flush_handle = None
+        items, self.outbuf = self.outbuf, []
+        if len(items) == 1:
+            await self.send_text(items[0])
+        elif items:
+            await self.send_text('{"op":"batch","messages":[' + ",".join(items) + "]}")
+
+    def take_token(self) -> bool:
+        """Per-connection frame rate limit (token bucket, burst of two seconds)."""
+        now = time.monotonic()
+        self.tokens = min(self.rate * 2.0, self.tokens + (now - self.refill_at) * self.rate)
+        self.refill_at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        self.dropped += 1
+        return False
+
+
+class HubStats:
+    def __init__(self):
+        self.msgs_in = 0
+        self.deliveries = 0
+        self.quota_rejections = 0
+        self.replays = 0
+        self.replayed_messages = 0
+        self.replay_gaps = 0
+        self.dead_closed = 0
+        self.errors: Counter[str] = Counter()
+        self.latency_ms: deque[float] = deque(maxlen=2048)
+        self._last = (time.monotonic(), 0, 0, 0)
+
+    def rates(self) -> tuple[float, float, float]:
+        """Messages in, deliveries out and error frames per second since the last call."""
+        now = time.monotonic()
+        then, msgs, outs, errs = self._last
+        span = max(1e-3, now - then)
+        err_total = sum(self.errors.values())
+        self._last = (now, self.msgs_in, self.deliveries, err_total)
+        return (
+            (self.msgs_in - msgs) / span,
+            (self.deliveries - outs) / span,
+            (err_total - errs) / span,
+        )
+
+
+class Hub:
+    def __init__(self, store=None, breaker: CircuitBreaker | None = None):
+        self.store = store or get_store()
+        self.breaker = breaker or redis_breaker
+        self.cfg = conf()
+        self.proc_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.subs: dict[str, set[Connection]] = {}
+        self.conns: set[Connection] = set()
+        self.profiles: dict[str, Delivery] = {}
+        self.pending: dict[str, set[Connection]] = {}
+        self.listener = None
+        self.connected = asyncio.Event()
+        self.stats = HubStats()
+        self._seq = 0
+        self._tasks: set[asyncio.Task] = set()
+        self._started = False
+
+    # --- lifecycle --------------------------------------------------------------
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._spawn(self._read_loop())
+            self._spawn(self._sweep_loop())
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def new_lease_id(self) -> str:
+        self._seq += 1
+        return f"{self.proc_id}:{self._seq}"
+
+    # --- connections -------------------------------------------------------------
+    async def admit(self, supplier_id: int, limit: int) -> tuple[str, str | None]:
+        """('ok'|'over_quota'|'unavailable', lease id)."""
+        if self.breaker.is_open:
+            return "unavailable", None
+        lease = self.new_lease_id()
+        try:
+            ok = await self.store.acquire_lease(supplier_id, lease, limit)
+        except Exception as exc:
+            if not _is_redis_error(exc):
+                raise
+            self.breaker.failure()
+            return "unavailable", None
+        self.breaker.success()
+        if not ok:
+            self.stats.quota_rejections += 1
+            from wedsync_ops.metrics import gateway_quota_rejections
+
+            gateway_quota_rejections.inc()
+            return "over_quota", None
+        return "ok", lease
+
+    def add(self, conn: Connection) -> None:
+        from wedsync_ops.metrics import gateway_connections
+
+        self.conns.add(conn)
+        gateway_connections.inc()
+
+    async def remove(self, conn: Connection) -> None:
+        from wedsync_ops.metrics import gateway_connections
+
+        if conn not in self.conns:
+            return
+        self.conns.discard(conn)
+        conn.closed = True
+        if conn.flush_handle is not None:
+            conn.flush_handle.cancel()
+        gateway_connections.dec()
+        await self.unsubscribe(conn, list(conn.topics))
+        try:
+            await self.store.release_lease(conn.supplier_id, conn.lease)
+        except Exception as exc:  # the lease expires on its own within the TTL
+            if not _is_redis_error(exc):
+                raise
+            self.breaker.failure()
+
+    # --- subscriptions -----------------------------------------------------------
+    async def subscribe(self, conn: Connection, topics: list[str], since: dict[str, int]) -> None:
+        await self._load_profiles(topics)
+        new_channels = []
+        for topic in topics:
+            members = self.subs.get(topic)
+            if members is None:
+                members = self.subs[topic] = set()
+                new_channels.append(topic)
+            members.add(conn)
+            if topic in since:
+                conn.topics[topic] = since[topic]
+                conn.syncing.setdefault(topic, [])
+            elif topic not in conn.topics:
+                conn.topics[topic] = None
+        self._retune(conn)
+        if new_channels and self.listener is not None:
+            try:
+                await self.listener.subscribe(new_channels)
+            except Exception as exc:
+                if not _is_redis_error(exc):
+                    raise
+                # The reader reconnects and resubscribes everything in self.subs.
+                self.breaker.failure()
+        await conn.send_text(_frame(op="subscribed", topics=topics))
+        if since:
+            await self._resync({t: [conn] for t in topics if t in since})
+
+    async def unsubscribe(self, conn: Connection, topics: list[str]) -> list[str]:
+        gone = []
+        for topic in topics:
+            conn.topics.pop(topic, None)
+            conn.syncing.pop(topic, None)
+            members = self.subs.get(topic)
+            if members is not None:
+                members.discard(conn)
+                if not members:
+                    del self.subs[topic]
+                    self.profiles.pop(topic, None)
+                    gone.append(topic)
+            pending = self.pending.get(topic)
+            if pending:
+                pending.discard(conn)
+        if gone and self.listener is not None:
+            try:
+                await self.listener.unsubscribe(gone)
+            except Exception as exc:
+                if not _is_redis_error(exc):
+                    raise
+                self.breaker.failure()
+        self._retune(conn)
+        return topics
+
+    def _retune(self, conn: Connection) -> None:
+        """A connection pings at the tightest heartbeat among its topics."""
+        beats = [self.profiles[t].heartbeat_s for t in conn.topics if t in self.profiles]
+        heartbeat = min(beats) if beats else self.cfg.default_heartbeat_s
+        if heartbeat != conn.heartbeat_s:
+            conn.heartbeat_s = heartbeat
+            conn.next_ping = min(conn.next_ping, time.monotonic() + heartbeat)
+
+    async def _load_profiles(self, topics: list[str]) -> None:
+        missing = [t for t in topics if t not in self.profiles]
+        if missing:
+            found = await database_sync_to_async(lambda: {t: deliveries.get(t) for t in missing})()
+            self.profiles.update(found)
+
+    # --- delivery ------------------------------------------------------------------
+    async def dispatch(self, topic: str, raw: str) -> None:
+        members = self.subs.get(topic)
+        if not members:
+            return
+        message = orjson.loads(raw)
+        seq = message["seq"]
+        profile = self.profiles.get(topic)
+        window = profile.batch_window_ms if profile else 0
+        self.stats.msgs_in += 1
+        for conn in tuple(members):
+            await self.offer(conn, topic, seq, raw, window)
+        latency = (time.time() - message["ts"]) * 1000
+        self.stats.latency_ms.append(latency)
+        from wedsync_ops.metrics import gateway_delivery_latency
+
+        gateway_delivery_latency.observe(latency / 1000)
+
+    async def offer(self, conn: Connection, topic: str, seq: int, raw: str, window: int) -> None:
+        held = conn.syncing.get(topic)
+        if held is not None:
+            held.append((seq, raw))
+            return
+        last = conn.topics.get(topic, _MISSING)
+        if last is _MISSING:
+            return
+        if last is not None:
+            if seq <= last:
+                return  # already delivered (replay seam, relay after a reconnect)
+            if seq > last + 1:
+                # Pub/sub lost something (a reconnect): hold this and replay the hole.
+                conn.syncing[topic] = [(seq, raw)]
+                self._spawn(self._resync({topic: [conn]}))
+                return
+        conn.topics[topic] = seq
+        self.stats.deliveries += 1
+        await conn.write(raw, window)
+
+    async def _resync(self, targets: dict[str, list[Connection]]) -> None:
+        """Replay history after each connection's last seq, then release what was held.
+        One round trip for every topic involved."""
+        since: dict[str, int] = {}
+        for topic, conns in targets.items():
+            lasts = [conn.topics.get(topic) for conn in conns]
+            lasts = [x for x in lasts if isinstance(x, int)]
+            if lasts:
+                since[topic] = min(lasts)
+        if not since:
+            return
+        try:
+            if not self.breaker.allow():
+                raise ConnectionError("circuit breaker open")
+            histories = await self.store.histories(since)
+            self.breaker.success()
+        except Exception as exc:
+            if not _is_redis_error(exc):
+                raise
+            self.breaker.failure()
+            for topic, conns in targets.items():
+                # Keep holding; the reader replays these once Redis is back.
+                self.pending.setdefault(topic, set()).update(conns)
+            return
+        for topic, history in histories.items():
+            window = self.profiles[topic].batch_window_ms if topic in self.profiles else 0
+            for conn in targets[topic]:
+                await self._replay_one(conn, topic, history, window)
+
+    async def _replay_one(self, conn: Connection, topic: str, history: History, window: int):
+        last = conn.topics.get(topic, _MISSING)
+        if last is _MISSING or conn.closed:
+            return
+        pending = self.pending.get(topic)
+        if pending:
+            pending.discard(conn)
+        if last is None:
+            last = history.current
+        elif history.gap_after(last):
+            self.stats.replay_gaps += 1
+            await conn.send_text(
+                error_frame(
+                    "replay_gap",
+                    f"Messages {last + 1}..{history.oldest - 1} of {topic} are no longer "
+                    "held; refetch the current state, then continue from the next message.",
+                    topic=topic,
+                    since=last,
+                    oldest=history.oldest,
+                    current=history.current,
+                )
+            )
+            last = history.current
+        else:
+            replayed = 0
+            for entry in history.entries:
+                seq = orjson.loads(entry)["seq"]
+                if seq > last:
+                    await conn.write(entry, window)
+                    last = seq
+                    replayed += 1
+            if replayed:
+                self.stats.replays += 1
+                self.stats.replayed_messages += replayed
+                self.stats.deliveries += replayed
+        conn.topics[topic] = last
+        held = conn.syncing.pop(topic, [])
+        for seq, raw in held:
+            if seq > last:
+                await conn.write(raw, window)
+                self.stats.deliveries += 1
+                last = seq
+        conn.topics[topic] = last
+
+    async def _catch_up_all(self) -> None:
+        """After Redis came back: replay whatever each connection missed meanwhile."""
+        targets: dict[str, list[Connection]] = {}
+        for topic, members in self.subs.items():
+            stuck = self.pending.get(topic, set())
+            chosen = [
+                c
+                for c in members
+                if isinstance(c.topics.get(topic), int) and (topic not in c.syncing or c in stuck)
+            ]
+            for c in chosen:
+                c.syncing.setdefault(topic, [])
+            if chosen:
+                targets[topic] = chosen
+        for chunk in _chunks(list(targets.items()), 200):
+            await self._resync(dict(chunk))
+
+    # --- control messages ------------------------------------------------------------
+    async def _control(self, raw: str) -> None:
+        try:
+            message = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return
+        kind = message.get("type")
+        if kind == "assignments":
+            ids = message.get("supplier_ids") or []
+            await self._recheck({c.supplier_id for c in self.conns} if ids == "all" else set(ids))
+        elif kind == "profiles":
+            deliveries.forget()
+            self.profiles.clear()
+            await self._load_profiles(list(self.subs))
+            for conn in self.conns:
+                self._retune(conn)
+
+    async def _recheck(self, supplier_ids: set[int]) -> None:
+        """Assignments changed: drop subscriptions a supplier may no longer hold."""
+        affected = [c for c in self.conns if c.supplier_id in supplier_ids]
+        fresh: dict[int, frozenset[int] | None] = {}
+        for supplier_id in {c.supplier_id for c in affected}:
+            fresh[supplier_id] = await database_sync_to_async(authz.active_wedding_ids)(supplier_id)
+        for conn in affected:
+            if fresh[conn.supplier_id] is None:  # deactivated: its token no longer counts
+                await conn.close(4401)
+                continue
+            conn.wedding_ids = fresh[conn.supplier_id]
+            revoked = [
+                t
+                for t in conn.topics
+                if not authz.may_subscribe(conn.supplier_id, conn.wedding_ids, t)
+            ]
+            if revoked:
+                await self.unsubscribe(conn, revoked)
+                await conn.send_text(
+                    error_frame(
+                        "revoked",
+                        "No longer assigned to these weddings; unsubscribed.",
+                        topics=revoked,
+                    )
+                )
+
+    # --- loops --------------------------------------------------------------------------
+    async def _read_loop(self) -> None:
+        backoff = 0.05
+        first = True
+        while True:
+            if self.listener is None:
+                if not self.breaker.allow():
+                    await asyncio.sleep(0.1)
+                    continue
+                listener = self.store.listener()
+                try:
+                    await listener.connect(list(self.subs))
+                except Exception as exc:
+                    await listener.close()
+                    if not _is_redis_error(exc):
+                        log.exception("gateway listener failed to start")
+                    self.breaker.failure()
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 0.5)
+                    continue
+                self.listener = listener
+                self.connected.set()
+                self.breaker.success()
+                backoff = 0.05
+                if not first:
+                    log.info("gateway: Redis pub/sub back; catching up %d topics", len(self.subs))
+                    self._spawn(self._catch_up_all())
+                    self._spawn(self._relay_outbox())
+                first = False
+            try:
+                topic, raw = await self.listener.next()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("gateway: Redis pub/sub lost (%s)", exc)
+                self.connected.clear()
+                await self.listener.close()
+                self.listener = None
+                self.breaker.failure()
+                continue
+            try:
+                if topic == CONTROL:
+                    await self._control(raw)
+                else:
+                    await self.dispatch(topic, raw)
+            except Exception:  # a bad message must not stop the reader
+                log.exception("gateway: dispatch failed for %s", topic)
+
+    async def _sweep_loop(self) -> None:
+        cfg = self.cfg
+        renew_every = cfg.lease_ttl_s / 3
+        next_renew = time.monotonic() + renew_every
+        next_stats = 0.0
+        next_profiles = time.monotonic() + cfg.profile_ttl_s
+        while True:
+            await asyncio.sleep(0.5)
+            try:
+                now = time.monotonic()
+                await self._heartbeats(now)
+                if now >= next_renew:
+                    next_renew = now + renew_every
+                    await self._renew()
+                if now >= next_profiles:
+                    next_profiles = now + cfg.profile_ttl_s
+                    # Wedding-day mode starts and ends on the clock: refresh profiles.
+                    self.profiles.clear()
+                    await self._load_profiles(list(self.subs))
+                    for conn in self.conns:
+                        self._retune(conn)
+                if now >= next_stats:
+                    next_stats = now + cfg.stats_interval_s
+                    await self._write_stats()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("gateway sweep failed")
+
+    async def _relay_outbox(self) -> None:
+        from apps.realtime.publish import relay
+
+        try:
+            await database_sync_to_async(relay)()
+        except Exception:
+            log.exception("gateway: outbox relay failed")
+
+    async def _heartbeats(self, now: float) -> None:
+        ping = '{"op":"ping"}'
+        for conn in tuple(self.conns):
+            silent = now - conn.last_seen
+            if silent > conn.heartbeat_s * self.cfg.dead_factor + self.cfg.dead_grace_s:
+                self.stats.dead_closed += 1
+                await conn.close(CLOSE_HEARTBEAT)
+            elif now >= conn.next_ping:
+                conn.next_ping = now + conn.heartbeat_s
+                await conn.send_text(ping)
+
+    async def _renew(self) -> None:
+        by_supplier: dict[int, list[str]] = {}
+        for conn in self.conns:
+            by_supplier.setdefault(conn.supplier_id, []).append(conn.lease)
+        if not by_supplier or not self.breaker.allow():
+            return
+        try:
+            await self.store.renew_leases(by_supplier)
+            self.breaker.success()
+        except Exception as exc:
+            if not _is_redis_error(exc):
+                raise
+            self.breaker.failure()
+
+    def snapshot(self) -> dict:
+        in_rate, out_rate, err_rate = self.stats.rates()
+        per_supplier = Counter(c.supplier_id for c in self.conns)
+        latencies = list(self.stats.latency_ms)[-500:]
+        return {
+            "proc": self.proc_id,
+            "pid": os.getpid(),
+            "ts": time.time(),
+            "connections": len(self.conns),
+            "per_supplier": {str(k): v for k, v in per_supplier.items()},
+            "subscriptions": sum(len(c.topics) for c in self.conns),
+            "topics": len(self.subs),
+            "messages_in_per_s": round(in_rate, 2),
+            "deliveries_per_s": round(out_rate, 2),
+            "errors_per_s": round(err_rate, 2),
+            "deliveries_total": self.stats.deliveries,
+            "latency_ms": [round(x, 2) for x in latencies],
+            "quota_rejections": self.stats.quota_rejections,
+            "replays": self.stats.replays,
+            "replayed_messages": self.stats.replayed_messages,
+            "replay_gaps": self.stats.replay_gaps,
+            "dead_closed": self.stats.dead_closed,
+            "errors": dict(self.stats.errors),
+            "breaker": {self.breaker.name: self.breaker.state},
+            "breaker_opened_total": self.breaker.opened_total,
+            "pubsub_connected": self.connected.is_set(),
+        }
+
+    async def _write_stats(self) -> None:
+        if self.breaker.state != CLOSED and not self.breaker.allow():
+            return
+        try:
+            await self.store.write_stats(self.proc_id, self.snapshot())
+            self.breaker.success()
+        except Exception as exc:
+            if not _is_redis_error(exc):
+                raise
+            self.breaker.failure()
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+_hub: Hub | None = None
+
+
+def get_hub() -> Hub:
+    """The process' hub, started lazily on the first connection (inside the event loop)."""
+    global _hub
+    if _hub is None:
+        _hub = Hub()
+    _hub.start()
+    return _hub
+
+
+def current_hub() -> Hub | None:
+    return _hub

@@ -1,0 +1,131 @@
+"""publish(topic, data) -> seq: the one write path for gateway messages.
+
+Fast path: one Redis round trip (Lua: next seq, capped history, PUBLISH). When Redis is
+unreachable (or the breaker is open) the message goes to the PostgreSQL outbox and the
+relay announces it, in order, once Redis answers again. While anything waits in the
+outbox, new publishes queue behind it so order holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import orjson
+from django.db import connection, transaction
+
+from apps.realtime.breaker import redis_breaker
+from apps.realtime.delivery import deliveries
+from apps.realtime.models import OutboxMessage, TopicSeq
+from apps.realtime.store import get_store
+from apps.realtime.topics import parse_topic
+
+log = logging.getLogger(__name__)
+MAX_DATA_BYTES = 256 * 1024
+_relay_lock = threading.Lock()
+
+
+class PublishError(ValueError):
+    pass
+
+
+def encode_data(data: object) -> str:
+    if not isinstance(data, dict):
+        raise PublishError("'data' must be a JSON object.")
+    try:
+        text = orjson.dumps(data).decode()
+    except TypeError as exc:
+        raise PublishError(f"'data' is not JSON-serialisable: {exc}") from None
+    if len(text) > MAX_DATA_BYTES:
+        raise PublishError(f"'data' is {len(text)} bytes; the limit is {MAX_DATA_BYTES}.")
+    return text
+
+
+def publish(topic: str, data: dict) -> int | None:
+    """Announce `data` on `topic`; returns its sequence number, or None when it was queued
+    in the outbox (Redis down) to be delivered in order later. Call it after commit
+    (see publish_on_commit)."""
+    parse_topic(topic)
+    text = encode_data(data)
+    if OutboxMessage.objects.exists():
+        OutboxMessage.objects.create(topic=topic, data=text)
+        relay()
+        return None
+    seqs = _announce([(topic, text)])
+    if seqs is None:
+        OutboxMessage.objects.create(topic=topic, data=text)
+        return None
+    return seqs[0]
+
+
+def publish_on_commit(topic: str, data: dict) -> None:
+    """For callers inside a transaction: publish once it commits."""
+    parse_topic(topic)
+    encode_data(data)
+    transaction.on_commit(lambda: publish(topic, data))
+
+
+def _announce(items: list[tuple[str, str]]) -> list[int] | None:
+    """Publish through the store; None if Redis is unreachable (breaker notified)."""
+    store = get_store()
+    if not redis_breaker.allow():
+        return None
+    rows = [(t, d, deliveries.get(t).replay, -1) for t, d in items]
+    try:
+        seqs = store.publish_many(rows)
+        missing = [i for i, s in enumerate(seqs) if s < 0]
+        if missing:
+            # Redis has no counter for these topics: continue from PostgreSQL's record.
+            floors = dict(
+                TopicSeq.objects.filter(topic__in={items[i][0] for i in missing}).values_list(
+                    "topic", "last_seq"
+                )
+            )
+            retry = [(*rows[i][:3], floors.get(rows[i][0], 0)) for i in missing]
+            for i, seq in zip(missing, store.publish_many(retry), strict=True):
+                seqs[i] = seq
+    except Exception as exc:  # redis ConnectionError, TimeoutError, BusyLoadingError...
+        if type(exc).__module__.startswith("redis"):
+            redis_breaker.failure()
+            log.warning("publish: Redis unavailable (%s); using the outbox", exc)
+            return None
+        raise
+    redis_breaker.success()
+    _record_seqs({t: s for (t, _), s in zip(items, seqs, strict=True)})
+    _count_published(len(items))
+    return seqs
+
+
+def _record_seqs(latest: dict[str, int]) -> None:
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    table = TopicSeq._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (topic, last_seq) VALUES (%s, %s) "
+            f"ON CONFLICT (topic) DO UPDATE SET last_seq = {greatest}({table}.last_seq, "
+            "EXCLUDED.last_seq)",
+            list(latest.items()),
+        )
+
+
+def _count_published(n: int) -> None:
+    from wedsync_ops.metrics import gateway_messages_in
+
+    gateway_messages_in.inc(n)
+
+
+def relay(batch: int = 200) -> int:
+    """Announce the outbox in id order; returns how many went out. Safe to call from many
+    processes: rows are locked while announced, so two relays never reorder them."""
+    sent = 0
+    with _relay_lock:
+        while True:
+            with transaction.atomic():
+                rows = list(OutboxMessage.objects.select_for_update().order_by("id")[:batch])
+                if not rows:
+                    return sent
+                seqs = _announce([(r.topic, r.data) for r in rows])
+                if seqs is None:
+                    return sent
+                OutboxMessage.objects.filter(id__in=[r.id for r in rows]).delete()
+                sent += len(rows)

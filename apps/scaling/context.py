@@ -1,0 +1,134 @@
+"""Shared, cached inputs of a decision: the learnt baseline and the next hours' forecast.
+
+A decision runs every 15-30 s on any worker; re-reading seasons, venues and weddings each
+time costs more round trips than the decision itself. The derived inputs live in the
+shared cache (Redis in the full stack) under a version that any calendar change bumps
+(signals in apps.py), with a short TTL as the bound for bulk edits that send no signal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+
+from apps.scaling import calendar_source, conf, forecast
+
+# A periodic job (refresh_context, every 60 s) rewrites the context, so bulk calendar edits
+# that send no signal are seen within a minute; decisions only read it.
+CONTEXT_TTL_SECONDS = 3600 + 300
+
+
+def _key(*parts: object) -> str:
+    return ":".join([settings.REDIS_PREFIX, "scaling", *map(str, parts)])
+
+
+def calendar_version() -> int:
+    return cache.get(_key("calendar-version")) or 0
+
+
+def bump_calendar_version(**_: object) -> None:
+    """Signal receiver: a wedding, venue, region or season changed."""
+    key = _key("calendar-version")
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, None)
+
+
+def cached_baselines(at: datetime) -> forecast.Baselines:
+    """The 168-hour baseline is costly to learn and changes slowly: share it via the cache."""
+    key = _key("baselines", calendar_version(), int(at.timestamp()) // 3600)
+    found = cache.get(key)
+    if found is None:
+        found = forecast.Baselines.learn(at)
+        cache.set(key, found, conf.baseline_cache_seconds())
+    return found
+
+
+@dataclass(frozen=True)
+class DecisionContext:
+    points: list[forecast.ForecastPoint]  # hourly, from the hour containing the decision
+    windows: list[tuple[datetime, datetime]]  # live windows of weddings in those hours
+
+    def live_at(self, at: datetime) -> bool:
+        return any(start <= at < end for start, end in self.windows)
+
+    def peak_within(self, start: datetime, end: datetime) -> forecast.ForecastPoint:
+        return forecast.peak_within(self.points, start, end)
+
+
+def _context_key(start: datetime, hours: int) -> str:
+    return _key("context", calendar_version(), hours, int(start.timestamp()))
+
+
+def build_context(now: datetime, hours: int) -> DecisionContext:
+    start = forecast.hour_floor(now)
+    weddings = calendar_source.weddings_between(start, start + hours * forecast.HOUR)
+    points = forecast.hourly(start, hours, baselines=cached_baselines(now), weddings=weddings)
+    return DecisionContext(points, [(w.start, w.end) for w in weddings])
+
+
+def _hours_for(lead: timedelta) -> int:
+    return int(lead.total_seconds() // 3600) + 2
+
+
+def decision_context(now: datetime, lead: timedelta) -> DecisionContext:
+    """The forecast hours a decision at `now` with this lead time needs (cached per hour)."""
+    hours = _hours_for(lead)
+    key = _context_key(forecast.hour_floor(now), hours)
+    found = cache.get(key)
+    if found is None:  # the refresh job had not run yet this hour
+        found = build_context(now, hours)
+        cache.set(key, found, CONTEXT_TTL_SECONDS)
+    return found
+
+
+def refresh_context(now: datetime, leads: list[timedelta]) -> int:
+    """Rebuild the contexts for this hour and the next (periodic job); returns how many."""
+    written = 0
+    for hours in sorted({_hours_for(lead) for lead in leads} | {2}):
+        for at in (now, forecast.hour_floor(now) + forecast.HOUR):
+            cache.set(
+                _context_key(forecast.hour_floor(at), hours),
+                build_context(at, hours),
+                CONTEXT_TTL_SECONDS,
+            )
+            written += 1
+    return written
+
+
+# --- the active emergency, read by every decision ---------------------------------------
+
+_NONE = "none"
+
+
+def active_emergency(now: datetime) -> tuple[str, datetime | None] | None:
+    """(reason, until) of the newest active emergency, or None; cached until it changes."""
+    from apps.scaling.models import EmergencyCapacity
+
+    key = _key("emergency")
+    found = cache.get(key)
+    if found is None:
+        row = EmergencyCapacity.active(now).order_by("-requested_at").first()
+        found = (row.reason, row.until) if row else _NONE
+        # Never cache what a transaction may still roll back; saves and deletes clear the
+        # key (apps.py), the short TTL is a safety net.
+        if not connection.in_atomic_block:
+            cache.set(key, found, 60)
+    if found == _NONE:
+        return None
+    reason, until = found
+    if until is not None and until <= now:
+        return None
+    return found
+
+
+def forget_emergency(**_: object) -> None:
+    key = _key("emergency")
+    cache.delete(key)
+    if connection.in_atomic_block:  # and again once the change is visible to others
+        transaction.on_commit(lambda: cache.delete(key))

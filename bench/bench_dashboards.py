@@ -1,0 +1,483 @@
+#!/usr/bin/env python
+"""Live dashboards, full stack, measured in Chromium and with headless /ws/ops/ clients.
+
+Figures (each with a baseline measured in the same run):
+
+1. first_full_render: a 12-widget dashboard (9 charts, 3 metrics; 12 series with 24 h of
+   5-second samples each = 207,360 samples) opened in Chromium at 1280x800, from navigation
+   start until every widget has drawn its first snapshot. Baseline: the same page with
+   downsampling off (`?downsample=0`: every raw sample goes to the browser, ~17,280 points
+   a series). Goal <= 1 s.
+2. ingest_to_widget_p95: POST /api/v1/metrics/ of one sample -> the metric widget's text
+   shows the value (a MutationObserver stamps the time in the page; same machine clock).
+   Baseline: the ingest request's own round trip (what storing the sample costs).
+   Goal p95 <= 300 ms.
+3. fanout_delivery_p99 with 200 headless clients (websockets package) subscribed to the
+   12 series, one update per second per series through the real path (ingest() ->
+   samples_ingested -> channel layer -> one Daphne). Reports Daphne CPU. Baseline: the
+   same load with 1 client.
+
+    .venv/bin/python bench/bench_dashboards.py [--quick]
+
+DATABASE_URL / REDIS_URL default to a dedicated local database (created and migrated if
+missing). The machine is shared with other engineers' work: figures are noisy (up to 2x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/wedsync_bench_dashboards"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/5"
+SLUG = "bench-12"
+SERIES = [f"bench_dash_s{i:02d}" for i in range(12)]
+METRIC_SERIES = SERIES[9:]
+DAY = 86400
+STEP = 5.0
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def env() -> dict:
+    e = dict(os.environ)
+    e.setdefault("DATABASE_URL", DEFAULT_DB)
+    e.setdefault("REDIS_URL", DEFAULT_REDIS)
+    e.setdefault("REDIS_PREFIX", "wsobenchdash")
+    e.update(
+        {
+            "DEBUG": "false",
+            "HTTPS": "false",
+            "SECRET_KEY": e.get("SECRET_KEY") or secrets.token_urlsafe(60),
+            "RUN_EMBEDDED_SCHEDULER": "false",
+            "LOG_LEVEL": "WARNING",
+            "THROTTLE_USER": "100000000/min",
+            "DJANGO_SETTINGS_MODULE": "wedsync_ops.settings",
+        }
+    )
+    e.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return e
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django(e: dict) -> None:
+    os.environ.update(e)
+    ensure_database(e["DATABASE_URL"])
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=e, check=True
+    )
+    import django
+
+    django.setup()
+
+
+def seed(now: float) -> None:
+    """12 series of 24 h at 5 s (kept between runs; only the missing tail is added)."""
+    from apps.dashboards.models import Dashboard, Widget
+    from apps.monitoring.ingest import ingest
+    from apps.monitoring.query import latest
+    from apps.monitoring.rollups import rollup_all
+
+    newest = max((r["ts"] for r in latest(SERIES[0])), default=0.0)
+    start = max(now - DAY, newest + STEP)
+    n = int((now - start) / STEP)
+    if n > 0:
+        print(f"seeding {n * len(SERIES):,} samples ...", flush=True)
+        t0 = time.perf_counter()
+        batch: list[dict] = []
+        for k in range(n):
+            ts = start + k * STEP
+            for i, name in enumerate(SERIES):
+                value = 100 + 40 * ((k // (60 + i * 7)) % 5) + (k * (i + 3)) % 17
+                batch.append({"name": name, "labels": {}, "value": float(value), "ts": ts})
+            if len(batch) >= 19_000:
+                ingest(batch, now=now)
+                batch = []
+        if batch:
+            ingest(batch, now=now)
+        rollup_all(now=now)
+        print(f"  seeded in {time.perf_counter() - t0:.1f} s", flush=True)
+    dashboard, created = Dashboard.objects.get_or_create(
+        slug=SLUG, defaults={"name": "Bench: 12 widgets", "default_range": "24h", "shared": True}
+    )
+    if created:
+        widgets = [
+            Widget(
+                dashboard=dashboard,
+                kind="chart",
+                title=f"Chart {name}",
+                queries=[{"name": name, "matchers": {}, "agg": "max"}],
+                position=i,
+                width=4,
+                height=2,
+            )
+            for i, name in enumerate(SERIES[:9])
+        ] + [
+            Widget(
+                dashboard=dashboard,
+                kind="metric",
+                title=f"Metric {name}",
+                queries=[{"name": name, "matchers": {}, "agg": "last"}],
+                position=9 + i,
+                width=4,
+                height=2,
+            )
+            for i, name in enumerate(METRIC_SERIES)
+        ]
+        Widget.objects.bulk_create(widgets)
+
+
+def operator_session_and_token() -> tuple[str, str]:
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    op, _ = User.objects.get_or_create(username="bench-dash-operator")
+    op.groups.add(Group.objects.get_or_create(name="operators")[0])
+    admin, _ = User.objects.get_or_create(username="bench-dash-admin", defaults={"is_staff": True})
+    admin.groups.add(Group.objects.get_or_create(name="admins")[0])
+    client = Client()
+    client.force_login(op)
+    return client.cookies["sessionid"].value, Token.objects.get_or_create(user=admin)[0].key
+
+
+def start_daphne(e: dict) -> tuple[subprocess.Popen, int]:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=e,
+        check=True,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+        + ["wedsync_ops.asgi:application"],
+        cwd=ROOT,
+        env=e,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("daphne did not start")
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+# --- 1 and 2: in Chromium ------------------------------------------------------------
+
+
+def browser_figures(base: str, session: str, token: str, renders: int, pushes: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    out: dict = {"render_ms": [], "render_raw_ms": [], "points": None, "points_raw": None}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
+        page = context.new_page()
+
+        def render(query: str) -> tuple[float, int]:
+            page.goto(f"{base}/dashboards/{SLUG}/{query}")
+            page.wait_for_function(
+                "() => window.wsoDashboard && window.wsoDashboard.firstRenderMs !== undefined",
+                timeout=120_000,
+            )
+            return page.evaluate(
+                "() => [window.wsoDashboard.firstRenderMs, window.wsoDashboard.firstPoints]"
+            )
+
+        render("")  # warm caches (static files, connections)
+        for _ in range(renders):
+            ms, points = render("")
+            out["render_ms"].append(ms)
+            out["points"] = points
+            ms, points = render("?downsample=0")
+            out["render_raw_ms"].append(ms)
+            out["points_raw"] = points
+        print(
+            f"  render: {out['render_ms']} ms ({out['points']} points); raw: {out['render_raw_ms']} ms ({out['points_raw']} points)",
+            flush=True,
+        )
+
+        # Ingest -> widget text. The page stamps the wall-clock time the text changed.
+        page.goto(f"{base}/dashboards/{SLUG}/")
+        page.wait_for_selector("#conn[data-state=live]", timeout=60_000)
+        page.wait_for_function("() => window.wsoDashboard.firstRenderMs !== undefined")
+        page.evaluate(
+            """() => {
+              const el = [...document.querySelectorAll('section.tile-metric')][0].querySelector('[data-testid=metric-value]');
+              window.benchSeen = {};
+              new MutationObserver(() => { window.benchSeen[el.textContent] = performance.timeOrigin + performance.now(); })
+                .observe(el, {childList: true, characterData: true, subtree: true});
+            }"""
+        )
+        name = METRIC_SERIES[0]
+        latencies, round_trips = [], []
+        for i in range(pushes):
+            value = 5000 + i  # shown as "5000", "5001", ...
+            body = json.dumps(
+                {"samples": [{"name": name, "value": value, "ts": time.time()}]}
+            ).encode()
+            req = urllib.request.Request(
+                f"{base}/api/v1/metrics/",
+                data=body,
+                headers={"Content-Type": "application/json", "Authorization": f"Token {token}"},
+            )
+            t0 = time.time()
+            with urllib.request.urlopen(req, timeout=10) as r:
+                r.read()
+            round_trips.append((time.time() - t0) * 1000)
+            page.wait_for_function(
+                f"() => window.benchSeen['{value}'] !== undefined", timeout=10_000
+            )
+            seen = page.evaluate(f"() => window.benchSeen['{value}']")
+            latencies.append(seen - t0 * 1000)
+            time.sleep(0.2)
+        out["latency_ms"] = latencies
+        out["round_trip_ms"] = round_trips
+        browser.close()
+    return out
+
+
+# --- 3: headless fan-out --------------------------------------------------------------
+
+
+async def clients(
+    ws_url: str,
+    origin: str,
+    session: str,
+    n: int,
+    seconds: float,
+    ready: threading.Event,
+    stats: dict,
+) -> None:
+    import websockets
+
+    delays: list[float] = []
+    gaps = [0]
+
+    gate = asyncio.Semaphore(8)  # connect a few at a time, as pages opening across a morning
+
+    async def one() -> None:
+        for attempt in range(5):
+            try:
+                async with gate:
+                    ws = await websockets.connect(
+                        f"{ws_url}/ws/ops/",
+                        additional_headers={"Cookie": f"sessionid={session}", "Origin": origin},
+                        max_queue=None,
+                        open_timeout=30,
+                    )
+                break
+            except (OSError, asyncio.TimeoutError, websockets.InvalidStatus):
+                stats["connect_errors"] += 1
+                await asyncio.sleep(0.5 * (attempt + 1))
+        else:
+            return
+        async with ws:
+            await ws.send(json.dumps({"op": "subscribe", "series": SERIES}))
+            last: dict[str, int] = {}
+            while True:
+                frame = json.loads(await ws.recv())
+                if frame.get("op") == "subscribed":
+                    last = {v["stream"]: v["seq"] for v in frame["series"].values()}
+                    stats["subscribed"] += 1
+                elif frame.get("op") == "samples":
+                    now = time.time()
+                    prev = last.get(frame["stream"])
+                    if prev is not None and frame["seq"] != prev + 1:
+                        gaps[0] += 1
+                    last[frame["stream"]] = frame["seq"]
+                    if stats["measuring"]:
+                        for _labels, ts, _value in frame["samples"]:
+                            delays.append((now - ts) * 1000)
+
+    tasks = []
+    for _ in range(n):
+        tasks.append(asyncio.create_task(one()))
+    while stats["subscribed"] < n:
+        await asyncio.sleep(0.05)
+    ready.set()
+    await asyncio.sleep(seconds + 3)
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    stats["delays"] = delays
+    stats["gaps"] = gaps[0]
+
+
+def fanout(port: int, daphne_pid: int, session: str, n: int, seconds: float) -> dict:
+    import psutil
+
+    from apps.monitoring.ingest import ingest
+
+    stats = {"subscribed": 0, "measuring": False, "connect_errors": 0}
+    ready = threading.Event()
+    base = f"http://127.0.0.1:{port}"
+    thread = threading.Thread(
+        target=lambda: asyncio.run(
+            clients(f"ws://127.0.0.1:{port}", base, session, n, seconds, ready, stats)
+        ),
+        daemon=True,
+    )
+    thread.start()
+    t_connect = time.monotonic()
+    if not ready.wait(180):
+        raise SystemExit(f"only {stats['subscribed']} of {n} clients subscribed")
+    connect_s = time.monotonic() - t_connect
+    daphne = psutil.Process(daphne_pid)
+    daphne.cpu_percent(None)
+    me = psutil.Process()
+    me.cpu_percent(None)
+    stats["measuring"] = True
+    t_end = time.monotonic() + seconds
+    ticks = 0
+    while time.monotonic() < t_end:
+        t0 = time.monotonic()
+        now = time.time()
+        ingest([{"name": s, "labels": {}, "value": 100.0 + ticks % 7, "ts": now} for s in SERIES])
+        ticks += 1
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+    daphne_cpu = daphne.cpu_percent(None)
+    client_cpu = me.cpu_percent(None)
+    thread.join(30)
+    delays = stats.get("delays", [])
+    expected = ticks * len(SERIES) * n
+    return {
+        "clients": n,
+        "connect_seconds": round(connect_s, 1),
+        "connect_errors": stats["connect_errors"],
+        "deliveries": len(delays),
+        "expected": expected,
+        "gaps": stats.get("gaps", 0),
+        "p50_ms": pct(delays, 0.5) if delays else None,
+        "p99_ms": pct(delays, 0.99) if delays else None,
+        "daphne_cpu_percent": daphne_cpu,
+        "bench_process_cpu_percent": client_cpu,
+        "deliveries_per_s": len(delays) / seconds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    renders, pushes, n_clients, seconds = (2, 8, 200, 6.0) if args.quick else (5, 30, 200, 20.0)
+
+    e = env()
+    setup_django(e)
+    seed(time.time())
+    session, token = operator_session_and_token()
+    daphne, port = start_daphne(e)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        b = browser_figures(base, session, token, renders, pushes)
+        one = fanout(port, daphne.pid, session, 1, seconds)
+        print(f"  fan-out 1 client: {one}", flush=True)
+        many = fanout(port, daphne.pid, session, n_clients, seconds)
+        print(f"  fan-out {n_clients} clients: {many}", flush=True)
+    finally:
+        daphne.terminate()
+        daphne.wait(10)
+
+    render = statistics.median(b["render_ms"])
+    render_raw = statistics.median(b["render_raw_ms"])
+    lat95 = pct(b["latency_ms"], 0.95)
+    rt95 = pct(b["round_trip_ms"], 0.95)
+    print(
+        f"first full render: {render:.0f} ms (baseline, downsampling off: {render_raw:.0f} ms) ratio {render / render_raw:.3f}"
+    )
+    print(f"ingest -> widget p95: {lat95:.0f} ms (baseline, ingest round trip p95: {rt95:.0f} ms)")
+    print(
+        f"fan-out p99 at {n_clients} clients: {many['p99_ms']:.0f} ms, Daphne CPU {many['daphne_cpu_percent']:.0f}% (1 client: p99 {one['p99_ms']:.0f} ms, CPU {one['daphne_cpu_percent']:.0f}%)"
+    )
+    result = {
+        "bench": "dashboards",
+        "figures": [
+            {
+                "name": "first_full_render_12_widgets_24h_5s",
+                "value": round(render),
+                "unit": "ms",
+                "baseline": round(render_raw),
+                "ratio": round(render / render_raw, 3),
+                "goal": "<= 1000 ms",
+                "note": f"median of {renders}; {b['points']} points sent vs {b['points_raw']} with downsampling off",
+            },
+            {
+                "name": "ingest_to_widget_p95",
+                "value": round(lat95),
+                "unit": "ms",
+                "baseline": round(rt95),
+                "ratio": round(lat95 / rt95, 2) if rt95 else None,
+                "goal": "<= 300 ms",
+                "note": f"{pushes} pushes; baseline = the ingest request's round trip p95",
+            },
+            {
+                "name": f"fanout_delivery_p99_{n_clients}_clients",
+                "value": round(many["p99_ms"]),
+                "unit": "ms",
+                "baseline": round(one["p99_ms"]),
+                "ratio": round(many["p99_ms"] / one["p99_ms"], 2) if one["p99_ms"] else None,
+                "goal": "report",
+                "note": (
+                    f"{len(SERIES)} series x 1 update/s; {many['deliveries']}/{many['expected']} delivered, "
+                    f"{many['gaps']} seq gaps; baseline = 1 client"
+                ),
+            },
+            {
+                "name": f"fanout_daphne_cpu_{n_clients}_clients",
+                "value": round(many["daphne_cpu_percent"]),
+                "unit": "% of one core",
+                "baseline": round(one["daphne_cpu_percent"]),
+                "ratio": round(many["daphne_cpu_percent"] / max(one["daphne_cpu_percent"], 0.1), 1),
+                "goal": "report",
+            },
+        ],
+    }
+    print("RESULT " + json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,270 @@
+#!/usr/bin/env python
+"""Ingest throughput over HTTP, full stack: POST /api/v1/metrics/ (orjson + COPY) against
+a baseline DRF serializer + bulk_create endpoint, same Daphne, same data, same run.
+
+1,000-sample batches (100 series x 10 timestamps), N concurrent keep-alive clients
+(processes). Goal: >= 100,000 samples/s and >= 3x the baseline.
+
+    .venv/bin/python bench/bench_ingest.py [--quick] [--clients 4] [--seconds 20]
+
+DATABASE_URL / REDIS_URL default to a dedicated local database (created if missing):
+the benchmark TRUNCATEs monitoring_sample between phases, so never point it at data
+you keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/wedsync_bench_ingest"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
+BATCH = 1000
+SERIES = 100
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", DEFAULT_DB)
+    env.setdefault("REDIS_URL", DEFAULT_REDIS)
+    env.setdefault("REDIS_PREFIX", "wsobench")
+    env.update(
+        {
+            "DEBUG": "false",
+            "HTTPS": "false",
+            "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(60),
+            "CONN_MAX_AGE": "60",
+            "RUN_EMBEDDED_SCHEDULER": "false",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
+        }
+    )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _setup(env: dict) -> str:
+    """Migrate and return an API token of an admin (in a child: keeps this process light)."""
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    code = (
+        "from django.contrib.auth.models import User, Group;"
+        "from rest_framework.authtoken.models import Token;"
+        "u, _ = User.objects.get_or_create(username='bench-ingest');"
+        "u.groups.add(Group.objects.get_or_create(name='admins')[0]);"
+        "print(Token.objects.get_or_create(user=u)[0].key)"
+    )
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _truncate(env: dict) -> None:
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("TRUNCATE monitoring_sample")
+
+
+def _start_daphne(env: dict) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    denv = {**env, "DJANGO_SETTINGS_MODULE": "bench_ingest_settings"}
+    log = open(f"/tmp/bench_ingest_daphne_{port}.log", "wb")  # noqa: SIM115
+    print(f"daphne on {port}, log {log.name}", flush=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "wedsync_ops.asgi:application",
+        ],
+        cwd=ROOT,
+        env=denv,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc, port
+        except Exception:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(Path(log.name).read_text()[-3000:]) from None
+            time.sleep(0.1)
+
+
+def _client(port, path, token, seconds, index, base_ts, results):
+    """One keep-alive client posting batches until the deadline."""
+    import orjson
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    accepted = 0
+    latencies = []
+    errors = 0
+    n = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        # Unique timestamps per client and request: every sample is a new row.
+        ts0 = base_ts + index * 0.001 + n * 0.01
+        samples = [
+            {
+                "name": f"bench_metric_{s % 10}",
+                "labels": {"instance": f"host-{s}", "client": "bench"},
+                "value": float(s + n),
+                "ts": ts0 + k * 0.0001,
+            }
+            for k in range(BATCH // SERIES)
+            for s in range(SERIES)
+        ]
+        body = orjson.dumps({"samples": samples})
+        started = time.perf_counter()
+        conn.request("POST", path, body, headers)
+        response = conn.getresponse()
+        payload = response.read()
+        latencies.append(time.perf_counter() - started)
+        if response.status == 202:
+            accepted += orjson.loads(payload)["accepted"]
+        else:
+            errors += 1
+            if errors <= 3:
+                print(f"  client {index}: HTTP {response.status} {payload[:200]!r}", flush=True)
+        n += 1
+    results.put((accepted, latencies, errors))
+
+
+def _phase(ports, path, token, clients, seconds, base_ts) -> dict:
+    results: mp.Queue = mp.Queue()
+    procs = [
+        mp.Process(
+            target=_client,
+            args=(ports[i % len(ports)], path, token, seconds, i, base_ts, results),
+        )
+        for i in range(clients)
+    ]
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    collected = [results.get() for _ in procs]
+    for p in procs:
+        p.join()
+    wall = time.perf_counter() - started
+    accepted = sum(c[0] for c in collected)
+    latencies = sorted(lat for c in collected for lat in c[1])
+    errors = sum(c[2] for c in collected)
+    return {
+        "samples_per_s": accepted / wall,
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else None,
+        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short phases (< 60 s in all)")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=None, help="seconds per phase")
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument(
+        "--servers", type=int, default=1, help="Daphne processes (clients round-robin)"
+    )
+    args = parser.parse_args()
+    seconds = args.seconds or (6.0 if args.quick else 20.0)
+    rounds = args.rounds or (1 if args.quick else 3)
+
+    env = _env()
+    _ensure_database(env["DATABASE_URL"])
+    print(
+        f"database {env['DATABASE_URL'].rsplit('@', 1)[-1]}, {args.clients} clients, "
+        f"{BATCH}-sample batches, {seconds:.0f} s per phase, {rounds} round(s)",
+        flush=True,
+    )
+    token = _setup(env)
+    servers = [_start_daphne(env) for _ in range(args.servers)]
+    ports = [port for _, port in servers]
+    ours, base = [], []
+    try:
+        base_ts = time.time() - 3600
+        for r in range(rounds):
+            for label, path, sink in (
+                ("thin parser + COPY", "/api/v1/metrics/", ours),
+                ("DRF serializer + bulk_create", "/bench/baseline-metrics/", base),
+            ):
+                _truncate(env)
+                base_ts += 1000  # fresh timestamps each phase
+                result = _phase(ports, path, token, args.clients, seconds, base_ts)
+                sink.append(result)
+                print(
+                    f"round {r + 1} {label:30s} {result['samples_per_s']:>10,.0f} samples/s  "
+                    f"p50 {result['p50_ms'] or 0:.1f} ms  p99 {result['p99_ms'] or 0:.1f} ms  "
+                    f"requests {result['requests']}  errors {result['errors']}",
+                    flush=True,
+                )
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait(10)
+        _truncate(env)
+    value = statistics.median(r["samples_per_s"] for r in ours)
+    baseline = statistics.median(r["samples_per_s"] for r in base)
+    ratio = value / baseline if baseline else None
+    print(
+        f"\ningest (median of {rounds}): {value:,.0f} samples/s; baseline {baseline:,.0f} "
+        f"samples/s; ratio {ratio:.2f}x (goal >= 100,000 samples/s and >= 3x)"
+    )
+    print("note: client processes, Daphne and PostgreSQL share this machine's cores.")
+    figure = {
+        "name": f"ingest samples/s ({args.clients} clients, {BATCH}-sample batches, "
+        f"{args.servers} Daphne)",
+        "value": round(value),
+        "unit": "samples/s",
+        "baseline": round(baseline),
+        "ratio": round(ratio, 2) if ratio else None,
+        "goal": ">= 100000 samples/s and >= 3x",
+    }
+    print("RESULT " + json.dumps({"bench": "ingest", "figures": [figure]}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,311 @@
+"""The protocol against a real Daphne: auth, authorisation, frames, bad input, replay."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import websockets
+
+from apps.realtime.publish import publish
+from tests.realtime.conftest import Client, http, make_world, run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_bad_or_missing_token_is_closed_4401(daphne, world):
+    async def go():
+        for token in ("nope", "wss_forged-token", ""):
+            client = await Client.connect(daphne.ws_url, token)
+            assert await client.close_code() == 4401
+
+    run(go())
+
+
+def test_subscribe_own_wedding_and_receive_published_messages(daphne, world, staff_token):
+    wedding = world.weddings[0]
+
+    async def go():
+        client = await Client.connect(daphne.ws_url, world.token)
+        ack = await client.subscribe([f"wedding:{wedding.pk}", f"supplier:{world.supplier.pk}"])
+        assert ack["topics"] == [f"wedding:{wedding.pk}", f"supplier:{world.supplier.pk}"]
+        status, body = await asyncio.to_thread(
+            http,
+            f"{daphne.url}/api/v1/realtime/publish/",
+            staff_token,
+            {"topic": f"wedding:{wedding.pk}", "data": {"kind": "timeline", "at": "15:30"}},
+        )
+        assert status == 202, body
+        assert body["seq"] == 1 and body["queued"] is False
+        (message,) = await client.messages(1)
+        assert message["topic"] == f"wedding:{wedding.pk}"
+        assert message["seq"] == 1
+        assert message["data"] == {"kind": "timeline", "at": "15:30"}
+        seq = await asyncio.to_thread(publish, f"supplier:{world.supplier.pk}", {"n": 2})
+        (message,) = await client.messages(1)
+        assert (message["topic"], message["seq"], message["data"]) == (
+            f"supplier:{world.supplier.pk}",
+            seq,
+            {"n": 2},
+        )
+        await client.send({"op": "unsubscribe", "topics": [f"wedding:{wedding.pk}"]})
+        assert (await client.expect("unsubscribed"))["topics"] == [f"wedding:{wedding.pk}"]
+        await asyncio.to_thread(publish, f"wedding:{wedding.pk}", {"after": "unsubscribe"})
+        await client.send({"op": "ping"})
+        assert (await client.recv())["op"] == "pong"  # nothing arrived in between
+        await client.close()
+
+    run(go())
+
+
+def test_other_suppliers_topics_are_refused_with_an_error_frame(daphne, world):
+    stranger = make_world("Someone Else")
+
+    async def go():
+        client = await Client.connect(daphne.ws_url, world.token)
+        await client.send(
+            {
+                "op": "subscribe",
+                "topics": [
+                    f"wedding:{world.other_wedding.pk}",
+                    f"wedding:{stranger.weddings[0].pk}",
+                    f"supplier:{stranger.supplier.pk}",
+                    f"wedding:{world.weddings[0].pk}",
+                ],
+            }
+        )
+        error = await client.expect("error")
+        assert error["code"] == "forbidden"
+        assert set(error["topics"]) == {
+            f"wedding:{world.other_wedding.pk}",
+            f"wedding:{stranger.weddings[0].pk}",
+            f"supplier:{stranger.supplier.pk}",
+        }
+        # The allowed one still went through.
+        assert (await client.expect("subscribed"))["topics"] == [f"wedding:{world.weddings[0].pk}"]
+        await asyncio.to_thread(publish, f"wedding:{stranger.weddings[0].pk}", {"secret": 1})
+        await asyncio.to_thread(publish, f"wedding:{world.weddings[0].pk}", {"mine": 1})
+        (message,) = await client.messages(1)
+        assert message["data"] == {"mine": 1}
+
+    run(go())
+
+
+def test_supplier_may_publish_to_its_own_topics_only(daphne, world):
+    url = f"{daphne.url}/api/v1/realtime/publish/"
+    status, body = http(url, world.token, {"topic": f"wedding:{world.weddings[0].pk}", "data": {}})
+    assert status == 202, body
+    status, body = http(url, world.token, {"topic": f"wedding:{world.other_wedding.pk}", "data": {}})
+    assert status == 403
+    assert f"wedding:{world.other_wedding.pk}" in body["detail"]
+
+
+def test_publish_api_names_bad_fields(daphne, staff_token):
+    url = f"{daphne.url}/api/v1/realtime/publish/"
+    status, body = http(url, staff_token, {"topic": "party:1", "data": {"x": 1}})
+    assert status == 400 and "topic" in str(body), body
+    status, body = http(url, staff_token, {"topic": "wedding:1", "data": [1, 2]})
+    assert status == 400 and "data" in str(body), body
+
+
+def test_bad_frames_get_error_frames_and_the_connection_survives(daphne, world):
+    topic = f"wedding:{world.weddings[0].pk}"
+
+    async def go():
+        client = await Client.connect(daphne.ws_url, world.token)
+        cases = [
+            ("{not json", "bad_json"),
+            ("[1, 2]", "not_object"),
+            ('"hello"', "not_object"),
+            ({"op": "dance"}, "unknown_op"),
+            ({"nop": 1}, "unknown_op"),
+            ({"op": "subscribe"}, "bad_topics"),
+            ({"op": "subscribe", "topics": "wedding:1"}, "bad_topics"),
+            ({"op": "subscribe", "topics": ["wedding:abc"]}, "bad_topics"),
+            ({"op": "subscribe", "topics": [42]}, "bad_topics"),
+            ({"op": "subscribe", "topics": ["x" * 5000]}, "bad_topics"),
+            ({"op": "subscribe", "topics": [f"wedding:{i}" for i in range(1, 102)]}, "too_many_topics"),
+            ({"op": "subscribe", "topics": [topic], "since": {topic: -1}}, "bad_since"),
+            ({"op": "subscribe", "topics": [topic], "since": {"wedding:999": 1}}, "bad_since"),
+            ({"op": "unsubscribe", "topics": [None]}, "bad_topics"),
+            ("x" * (70 * 1024), "frame_too_large"),
+            (b"\xff\xfe binary garbage", "bad_json"),
+        ]
+        for frame, code in cases:
+            await client.send(frame)
+            error = await client.expect("error")
+            assert error["code"] == code, (frame if len(str(frame)) < 200 else code, error)
+            assert error["message"]
+        # Still alive and working.
+        await client.subscribe([topic])
+        await asyncio.to_thread(publish, topic, {"still": "alive"})
+        (message,) = await client.messages(1)
+        assert message["data"] == {"still": "alive"}
+
+    run(go())
+
+
+def test_frame_over_one_mib_drops_the_connection_and_releases_the_lease(daphne, world):
+    """Daphne (autobahn, failByDrop) drops the TCP connection on a message over its 1 MiB
+    limit: the client sees 1006 (no close frame). The gateway must still release the lease."""
+    from apps.realtime.store import get_store
+
+    async def go():
+        client = await Client.connect(daphne.ws_url, world.token)
+        await client.send({"op": "ping"})
+        await client.expect("pong")
+        assert await get_store().lease_count(world.supplier.pk) == 1
+        await client.send("y" * (1024 * 1024 + 10))
+        assert await client.close_code() is None  # abnormal closure: 1006 on the client
+        for _ in range(50):
+            if await get_store().lease_count(world.supplier.pk) == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert await get_store().lease_count(world.supplier.pk) == 0
+
+    run(go())
+
+
+def test_flood_is_rate_limited_then_closed_1008(daphne, transactional_db):
+    ctx = make_world("Flooder", max_messages_per_second=5)
+
+    async def go():
+        client = await Client.connect(daphne.ws_url, ctx.token)
+        for _ in range(10):  # the burst allowance: two seconds' worth
+            await client.send({"op": "ping"})
+        for _ in range(10):
+            assert (await client.recv())["op"] == "pong"
+        await client.send({"op": "ping"})
+        error = await client.expect("error")
+        assert error["code"] == "rate_limited"
+        for _ in range(200):
+            try:
+                await client.send({"op": "ping"})
+            except websockets.ConnectionClosed:
+                break
+        assert await client.close_code() == 1008
+
+    run(go())
+
+
+def test_too_many_topics_across_frames(daphne, transactional_db):
+    ctx = make_world("Narrow", weddings=3, max_channels_per_connection=2)
+
+    async def go():
+        client = await Client.connect(daphne.ws_url, ctx.token)
+        await client.subscribe([f"wedding:{ctx.weddings[0].pk}", f"wedding:{ctx.weddings[1].pk}"])
+        await client.send({"op": "subscribe", "topics": [f"wedding:{ctx.weddings[2].pk}"]})
+        error = await client.expect("error")
+        assert error["code"] == "too_many_topics"
+
+    run(go())
+
+
+def test_replay_since_then_live_without_gap_or_duplicate(daphne, world):
+    topic = f"wedding:{world.weddings[0].pk}"
+    for i in range(1, 6):
+        publish(topic, {"i": i})
+
+    async def go():
+        client = await Client.connect(daphne.ws_url, world.token)
+        await client.subscribe([topic], since={topic: 2})
+        replayed = await client.messages(3)
+        assert [m["seq"] for m in replayed] == [3, 4, 5]
+        assert [m["data"]["i"] for m in replayed] == [3, 4, 5]
+        await asyncio.to_thread(publish, topic, {"i": 6})
+        (live,) = await client.messages(1)
+        assert live["seq"] == 6
+        # Subscribing again with an up-to-date since replays nothing.
+        await client.subscribe([topic], since={topic: 6})
+        await asyncio.to_thread(publish, topic, {"i": 7})
+        assert [m["seq"] for m in await client.messages(1)] == [7]
+
+    run(go())
+
+
+def test_replay_seam_under_concurrent_publishing(daphne, world):
+    """Publishing keeps running while a client subscribes with `since`: it must see every
+    seq exactly once, in order."""
+    topic = f"wedding:{world.weddings[0].pk}"
+    for i in range(1, 21):
+        publish(topic, {"i": i})
+
+    async def go():
+        stop = asyncio.Event()
+
+        async def publisher():
+            i = 21
+            while not stop.is_set() and i <= 120:
+                await asyncio.to_thread(publish, topic, {"i": i})
+                i += 1
+            return i - 1
+
+        task = asyncio.create_task(publisher())
+        await asyncio.sleep(0.05)
+        client = await Client.connect(daphne.ws_url, world.token)
+        await client.subscribe([topic], since={topic: 10})
+        await asyncio.sleep(0.3)
+        stop.set()
+        last = await task
+        seqs = [m["seq"] for m in await client.messages(last - 10, timeout=15)]
+        assert seqs == list(range(11, last + 1))
+
+    run(go())
+
+
+def test_gap_larger_than_history_says_refetch(daphne, transactional_db):
+    ctx = make_world("Tiny history", venue_kwargs={"replay_buffer": 3})
+    topic = f"wedding:{ctx.weddings[0].pk}"
+    for i in range(1, 11):
+        publish(topic, {"i": i})
+
+    async def go():
+        client = await Client.connect(daphne.ws_url, ctx.token)
+        await client.subscribe([topic], since={topic: 1})
+        error = await client.expect("error")
+        assert error["code"] == "replay_gap"
+        assert error["topic"] == topic and error["oldest"] == 8 and error["current"] == 10
+        assert "refetch" in error["message"]
+        # Then live from the current position.
+        await asyncio.to_thread(publish, topic, {"i": 11})
+        assert [m["seq"] for m in await client.messages(1)] == [11]
+
+    run(go())
+
+
+def test_assignment_removed_drops_the_subscription(daphne, world):
+    wedding = world.weddings[0]
+    topic = f"wedding:{wedding.pk}"
+
+    async def go():
+        client = await Client.connect(daphne.ws_url, world.token)
+        await client.subscribe([topic])
+        await asyncio.to_thread(wedding.suppliers.remove, world.supplier)
+        error = await client.expect("error")
+        assert error["code"] == "revoked" and error["topics"] == [topic]
+        await asyncio.to_thread(publish, topic, {"after": "revoked"})
+        await client.send({"op": "ping"})
+        assert (await client.recv())["op"] == "pong"
+        await client.send({"op": "subscribe", "topics": [topic]})
+        assert (await client.expect("error"))["code"] == "forbidden"
+        # Assigned again: allowed at once.
+        await asyncio.to_thread(wedding.suppliers.add, world.supplier)
+        await client.subscribe([topic])
+
+    run(go())
+
+
+def test_fair_venue_coalesces_messages_into_batch_frames(daphne, transactional_db):
+    ctx = make_world("Chapel", venue_kwargs={"connectivity": "fair", "batch_window_ms": 300})
+    topic = f"wedding:{ctx.weddings[0].pk}"
+
+    async def go():
+        client = await Client.connect(daphne.ws_url, ctx.token)
+        await client.subscribe([topic])
+        await asyncio.to_thread(lambda: [publish(topic, {"i": i}) for i in range(5)])
+        frame = await client.recv()
+        assert frame["op"] == "batch", frame
+        assert [m["data"]["i"] for m in frame["messages"]] == [0, 1, 2, 3, 4]
+        assert [m["seq"] for m in frame["messages"]] == [1, 2, 3, 4, 5]
+
+    run(go())
