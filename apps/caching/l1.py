@@ -70,8 +70,12 @@ class FrequencySketch:
             r3[i] += 1
         self.additions += 1
         if self.additions >= self.sample:
-            self.additions //= 2
-            self.rows = [row.translate(_HALVE) for row in self.rows]
+            self.age()
+
+    def age(self) -> None:
+        """Halve every counter: frequency means recent frequency."""
+        self.additions //= 2
+        self.rows = [row.translate(_HALVE) for row in self.rows]
 
     def estimate(self, key: str) -> int:
         h = hash(key)
@@ -110,7 +114,26 @@ class TinyLFUCache:
     def get(self, key: str) -> Entry | None:
         """Record the access and return the entry (callers check `expires`)."""
         with self.lock:
-            self.sketch.increment(key)
+            # The sketch increment, inlined: this is the hottest line of the cache.
+            sketch = self.sketch
+            h = hash(key)
+            m = sketch.mask
+            r0, r1, r2, r3 = sketch.rows
+            i = h & m
+            if r0[i] < 15:
+                r0[i] += 1
+            i = (h >> 16) & m
+            if r1[i] < 15:
+                r1[i] += 1
+            i = (h >> 32) & m
+            if r2[i] < 15:
+                r2[i] += 1
+            i = ((h >> 48) ^ (h * 0x9E3779B1)) & m
+            if r3[i] < 15:
+                r3[i] += 1
+            sketch.additions += 1
+            if sketch.additions >= sketch.sample:
+                sketch.age()
             entry = self.map.get(key)
             if entry is None:
                 return None

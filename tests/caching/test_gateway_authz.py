@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_subscribe_check_follows_assignment_changes_across_processes(daphne):
-    world = make_world("Cache Lens")
+    world = make_world("Cache Lens", weddings=0)  # one wedding per venue (no overlap)
     other = world.other_wedding
     topic = f"wedding:{other.pk}"
 
