@@ -109,6 +109,9 @@ class TinyLFUCache:
         self.by_tag: dict[str, set[str]] = {}
         self.evictions = 0
         self.rejections = 0
+        # Lookups that found an entry (fresh or not): counted here, under the lock we
+        # already hold, so the service's hit path does no bookkeeping of its own.
+        self.hits = 0
 
     # --- reads -----------------------------------------------------------------
     def get(self, key: str) -> Entry | None:
@@ -137,6 +140,7 @@ class TinyLFUCache:
             entry = self.map.get(key)
             if entry is None:
                 return None
+            self.hits += 1
             segment = entry.segment
             if segment == PROTECTED or segment == WINDOW:
                 self.segments[segment].move_to_end(key)
