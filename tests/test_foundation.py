@@ -349,3 +349,21 @@ def test_operator_logs_in_in_chromium_and_sees_the_console(daphne, page, operato
     assert page.locator("nav[aria-label=Main] a").count() >= 6
     screenshot(page, "home")
     assert all(url.startswith(daphne.url) for url in requests), requests
+
+
+@pytest.mark.django_db
+def test_admins_group_may_edit_our_models_in_django_admin_and_operators_only_view():
+    from django.contrib.auth.models import Group, User
+
+    from apps.accounts.groups import sync_groups
+
+    sync_groups()
+    admin = User.objects.create_user("ada", password=PASSWORD, is_staff=True)
+    admin.groups.add(Group.objects.get(name="admins"))
+    operator = User.objects.create_user("otto", password=PASSWORD)
+    operator.groups.add(Group.objects.get(name="operators"))
+    assert admin.has_perm("weddings.change_venue")
+    assert admin.has_perm("weddings.change_supplier")
+    assert admin.has_perm("alerts.change_alertrule")
+    assert operator.has_perm("weddings.view_venue")
+    assert not operator.has_perm("weddings.change_venue")

@@ -246,6 +246,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind` field with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "SupplierKindEnum": "apps.weddings.models.Supplier.Kind",
+        "WidgetKindEnum": "apps.dashboards.models.WidgetKind",
+        "AlertRuleKindEnum": "apps.alerts.models.AlertRule.Kind",
+        "NotificationChannelKindEnum": "apps.alerts.models.NotificationChannel.Kind",
+        "NotificationKindEnum": "apps.alerts.models.Notification.Kind",
+    },
 }
 
 # --- i18n, static -------------------------------------------------------------

@@ -7,14 +7,12 @@ import secrets
 from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 
-from apps.accounts.roles import ADMINS, OPERATORS
+from apps.accounts.groups import sync_groups
 from apps.accounts.seeding import SeedContext
 
 
 def ensure_groups() -> tuple[Group, Group]:
-    operators, _ = Group.objects.get_or_create(name=OPERATORS)
-    admins, _ = Group.objects.get_or_create(name=ADMINS)
-    return operators, admins
+    return sync_groups()
 
 
 def _user(username: str, group: Group, *, superuser: bool, password: str) -> User:

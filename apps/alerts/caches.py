@@ -9,6 +9,7 @@ was a moment stale is corrected within one pass.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -25,11 +26,13 @@ from apps.alerts.models import (
     NotificationChannel,
 )
 
+log = logging.getLogger(__name__)
+
 # Reload anyway after this long: a Redis restart resets the counters.
 MAX_AGE_SECONDS = 30.0
 
 _lock = threading.Lock()
-_rules: tuple[int, float, dict[str, list[AlertRule]]] | None = None
+_rules: tuple[int, float, dict[str, list[AlertRule]], frozenset[str]] | None = None
 _active: tuple[int, float, frozenset[tuple[int, str]]] | None = None
 
 
@@ -52,8 +55,33 @@ def rules_by_metric(version: int) -> dict[str, list[AlertRule]]:
         by_metric[rule.metric].append(rule)
     loaded = dict(by_metric)
     with _lock:
-        _rules = (version, time.monotonic(), loaded)
+        _rules = (version, time.monotonic(), loaded, _no_data_of(loaded))
     return loaded
+
+
+def peek_rules() -> dict[str, list[AlertRule]] | None:
+    """The rules last loaded, if recent, whatever the version (to filter a batch before the
+    round trip that tells the current version)."""
+    cached = _rules
+    if cached is None or time.monotonic() - cached[1] >= MAX_AGE_SECONDS:
+        return None
+    return cached[2]
+
+
+def no_data_metrics(by_metric: dict[str, list[AlertRule]]) -> frozenset[str]:
+    """Metrics with a no-data rule (their series index is kept); computed once per rule set."""
+    cached = _rules
+    if cached is not None and cached[2] is by_metric:
+        return cached[3]
+    return _no_data_of(by_metric)
+
+
+def _no_data_of(by_metric: dict[str, list[AlertRule]]) -> frozenset[str]:
+    return frozenset(
+        metric
+        for metric, rules in by_metric.items()
+        if any(rule.kind == AlertRule.Kind.NO_DATA for rule in rules)
+    )
 
 
 def active_alerts(version: int) -> frozenset[tuple[int, str]]:
@@ -84,7 +112,13 @@ def note_state(rule_id: int, fp: str, state: str) -> None:
 def bump_later(name: str) -> None:
     from apps.alerts.windows import store
 
-    transaction.on_commit(lambda: store().bump(name))
+    def bump() -> None:
+        try:
+            store().bump(name)
+        except Exception:  # Redis away: other processes catch up within MAX_AGE_SECONDS
+            log.warning("could not bump the %s version", name, exc_info=True)
+
+    transaction.on_commit(bump)
 
 
 def forget() -> None:

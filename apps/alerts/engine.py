@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import numpy as np
 from django.db import transaction
 from django.db.models import Count
+from redis.exceptions import RedisError
 
 from apps.alerts import caches
 from apps.alerts import evaluation as ev
@@ -35,6 +36,7 @@ from apps.alerts.weddingday import LiveContext, live_context, threshold_for
 from apps.alerts.windows import Sample, store
 
 log = logging.getLogger(__name__)
+_EMPTY = np.empty((0, 2))
 
 
 @dataclass
@@ -78,8 +80,10 @@ def evaluate_threshold_rules(
     series: dict[str, dict[str, dict]],
     now: float,
     live: _LazyLive,
+    read_many=None,
 ) -> list[Outcome]:
-    """Outcomes of threshold rules over the given series (metric -> fp -> labels)."""
+    """Outcomes of threshold rules over the given series (metric -> fp -> labels).
+    `read_many` reads the windows (default: the window store)."""
     by_metric: dict[str, list[AlertRule]] = defaultdict(list)
     for rule in rules:
         by_metric[rule.metric].append(rule)
@@ -93,7 +97,7 @@ def evaluate_threshold_rules(
             fps.update(wanted[rule.pk])
         if fps:
             wants[metric] = (fps, now - max(rule.window_seconds for rule in metric_rules))
-    windows = store().read_many(wants) if wants else {}
+    windows = (read_many or store().read_many)(wants) if wants else {}
     outcomes: list[Outcome] = []
     for metric, metric_rules in by_metric.items():
         candidates = series.get(metric, {})
@@ -104,9 +108,9 @@ def evaluate_threshold_rules(
             for fp in wanted[rule.pk]:
                 window = metric_windows.get(fp)
                 if window is None or not len(window):
-                    points = []
+                    points = _EMPTY
                 else:
-                    points = window[np.searchsorted(window[:, 0], start) :].tolist()
+                    points = window[np.searchsorted(window[:, 0], start) :]
                 labels = candidates[fp]
                 threshold, wedding_day = threshold_for(rule, labels, ctx)
                 condition, value = ev.evaluate_threshold(
@@ -160,10 +164,73 @@ def evaluate_no_data_rule(rule: AlertRule, now: float) -> list[Outcome]:
 
 
 def on_samples(samples: list[Sample], now: float | None = None) -> list[dict]:
-    """Receiver of samples_ingested: keep the windows, evaluate the rules the batch touched."""
+    """Receiver of samples_ingested: keep the windows, evaluate the rules the batch touched.
+
+    Redis away: the same evaluation with windows read from PostgreSQL (the record, where the
+    batch was just committed), so "Redis down" can still fire while Redis is down."""
     now = time.time() if now is None else now
-    touched, (rules_version, alerts_version) = store().append_and_versions(samples)
-    by_metric = caches.rules_by_metric(rules_version)
+    try:
+        return _on_samples(samples, now)
+    except RedisError:
+        log.warning("window store unavailable; evaluating from PostgreSQL", exc_info=True)
+        return _on_samples_from_database(samples, now)
+
+
+def _on_samples_from_database(samples: list[Sample], now: float) -> list[dict]:
+    from apps.alerts.windows import group_labels
+
+    by_metric = caches.peek_rules() or caches.rules_by_metric(-1)
+    touched = group_labels(s for s in samples if s[0] in by_metric)
+    threshold = [
+        r
+        for metric in touched
+        for r in by_metric.get(metric, ())
+        if r.kind == AlertRule.Kind.THRESHOLD
+    ]
+    outcomes = evaluate_threshold_rules(
+        threshold, touched, now, _LazyLive(now), read_many=_database_windows(touched)
+    )
+    return apply_outcomes(outcomes, now)
+
+
+def _database_windows(touched: dict[str, dict[str, dict]]):
+    """A read_many over monitoring's samples table, for the series of this batch."""
+    from apps.monitoring.models import Sample as StoredSample
+    from apps.monitoring.models import series_key
+
+    def read_many(wants):
+        out: dict[str, dict] = {}
+        for metric, (fps, start) in wants.items():
+            keys = {series_key(metric, touched[metric][fp]): fp for fp in fps}
+            rows = defaultdict(list)
+            for key, ts, value in (
+                StoredSample.objects.filter(series__key__in=list(keys), ts__gte=start)
+                .order_by("series_id", "ts")
+                .values_list("series__key", "ts", "value")
+            ):
+                rows[keys[key]].append((ts, value))
+            out[metric] = {fp: np.array(rows.get(fp, []), dtype=float).reshape(-1, 2) for fp in fps}
+        return out
+
+    return read_many
+
+
+def _on_samples(samples: list[Sample], now: float) -> list[dict]:
+    # Windows are kept only for metrics some rule reads: a batch of unwatched metrics costs one
+    # small round trip. A rule created since the cache was loaded is caught just below.
+    by_metric = caches.peek_rules()
+    if by_metric is None:
+        by_metric = caches.rules_by_metric(store().versions()[0])
+    watched = [s for s in samples if s[0] in by_metric]
+    touched, (rules_version, alerts_version) = store().append_and_versions(
+        watched, caches.no_data_metrics(by_metric)
+    )
+    fresh = caches.rules_by_metric(rules_version)
+    if fresh is not by_metric:
+        missed = [s for s in samples if s[0] in fresh and s[0] not in by_metric]
+        if missed:
+            touched.update(store().append(missed, caches.no_data_metrics(fresh)))
+        by_metric = fresh
     rules = [rule for metric in touched for rule in by_metric.get(metric, ())]
     if not rules:
         return []

@@ -56,8 +56,12 @@ def schedule_next(alert_id: int, episode: int) -> None:
             (alert_id, episode, alert["escalation_next_level"], alert["escalation_next_repeat"]),
             countdown=countdown,
         )
-    except Exception:  # broker away: the periodic sweep re-enqueues overdue steps
+    except Exception:  # broker away: a due step runs right here, later ones wait for the sweep
         log.warning("could not enqueue escalation step for alert %s", alert_id, exc_info=True)
+        if countdown == 0:
+            run_step(
+                alert_id, episode, alert["escalation_next_level"], alert["escalation_next_repeat"]
+            )
 
 
 def _message(alert: Alert, kind: str, level: int, repeat: int) -> tuple[str, dict]:
@@ -186,7 +190,8 @@ def run_step(alert_id: int, episode: int, level: int, repeat: int) -> str:
             + (f" repeat {repeat}" if repeat else "")
             + f": {len(claimed)} notification(s)",
         )
-        transaction.on_commit(lambda: notify.deliver_later(claimed))
+        # First attempt right here in the worker (one Celery hop less); retries are tasks.
+        transaction.on_commit(lambda: notify.deliver_now(claimed))
         if nxt:
             transaction.on_commit(lambda: schedule_next(alert_id, episode))
     return "sent"

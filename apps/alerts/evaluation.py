@@ -11,6 +11,8 @@ import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 INACTIVE, PENDING, FIRING, RESOLVED = "inactive", "pending", "firing", "resolved"
 
 COMPARATORS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
@@ -41,8 +43,39 @@ def counter_rate(points: Sequence[tuple[float, float]]) -> float | None:
     return increase / span if span > 0 else None
 
 
+def aggregate_array(window: np.ndarray, how: str) -> float | None:
+    """`aggregate` for a float64 (n, 2) array of (ts, value) rows: the engine's fast path."""
+    n = len(window)
+    if how == "count":
+        return float(n)
+    if not n:
+        return None
+    values = window[:, 1]
+    if how == "last":
+        return float(values[-1])
+    if how == "avg":
+        return float(values.mean())
+    if how == "min":
+        return float(values.min())
+    if how == "max":
+        return float(values.max())
+    if how == "p95":
+        return float(np.percentile(values, 95))
+    if how == "rate":
+        if n < 2:
+            return None
+        steps = np.diff(values)
+        # A drop is a counter reset: the counter restarted from 0 and reached the new value.
+        increase = float(np.where(steps >= 0, steps, values[1:]).sum())
+        span = float(window[-1, 0] - window[0, 0])
+        return increase / span if span > 0 else None
+    raise ValueError(f"unknown aggregation {how!r}")
+
+
 def aggregate(points: Sequence[tuple[float, float]], how: str) -> float | None:
     """The window's value; None when the window holds nothing to judge."""
+    if isinstance(points, np.ndarray):
+        return aggregate_array(points, how)
     if how == "count":
         return float(len(points))
     if not points:

@@ -125,6 +125,14 @@ def _enqueue(notification_id: int, countdown: float = 0) -> None:
         log.warning("could not enqueue notification %s", notification_id, exc_info=True)
 
 
+def deliver_now(ids: list[int]) -> None:
+    for pk in ids:
+        try:
+            deliver(pk)
+        except Exception:  # the row stays pending: the periodic sweep tries again
+            log.exception("delivery of notification %s failed unexpectedly", pk)
+
+
 def deliver_later(ids: list[int]) -> None:
     for pk in ids:
         _enqueue(pk)

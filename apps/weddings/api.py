@@ -72,16 +72,30 @@ class CalendarErrorsMixin:
         return super().handle_exception(exc)
 
 
+class OwnSupplierRecord(StaffOnly):
+    """Staff as StaffOnly; a supplier token may read its own record (retrieve only)."""
+
+    def has_permission(self, request, view) -> bool:
+        if getattr(request.user, "supplier", None) is not None and view.action == "retrieve":
+            return True
+        return super().has_permission(request, view)
+
+
 class SupplierViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
     """Gateway tenants. Operators read; admins write. A token is shown once, on creation
     or rotation. Lowering `max_connections` or deleting/disabling a supplier while a
     wedding is live is refused (409) unless an admin gives `override_reason`."""
 
-    queryset = Supplier.objects.all()
     serializer_class = SupplierSerializer
-    permission_classes = [StaffOnly]
+    permission_classes = [OwnSupplierRecord]
     filterset_fields = ["kind", "is_active"]
     ordering_fields = ["name", "max_connections", "created_at"]
+
+    def get_queryset(self):
+        supplier = getattr(self.request.user, "supplier", None)
+        if supplier is not None:  # its own record, nobody else's (others are 404)
+            return Supplier.objects.filter(pk=supplier.pk)
+        return Supplier.objects.all()
 
     @extend_schema(responses={201: SupplierCreatedSerializer})
     def create(self, request, *args, **kwargs):
@@ -184,16 +198,6 @@ class WeddingViewSet(CalendarErrorsMixin, viewsets.ModelViewSet):
             qs = qs.filter(suppliers=supplier)
         return qs.order_by("date", "ceremony_time", "pk")
 
-    @extend_schema(responses={200: EmergencyContactSerializer(many=True)})
-    @action(detail=True, methods=["get"], url_path="escalation", pagination_class=None)
-    def escalation(self, request, pk=None):
-        """Emergency contacts for this wedding in escalation order: the wedding's own,
-        then its venue's, then platform-wide. Staff only."""
-        if getattr(request.user, "supplier", None) is not None:
-            return Response({"detail": "Staff only."}, status=status.HTTP_403_FORBIDDEN)
-        chain = escalation_chain(self.get_object())
-        return Response(EmergencyContactSerializer(chain, many=True).data)
-
     def perform_update(self, serializer):
         from apps.weddings.live import live_weddings
 
@@ -247,6 +251,25 @@ class EmergencyContactViewSet(viewsets.ModelViewSet):
     serializer_class = EmergencyContactSerializer
     permission_classes = [StaffOnly]
     filterset_fields = ["wedding", "venue"]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("wedding", int, required=True, description="wedding id")],
+        responses={200: EmergencyContactSerializer(many=True)},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def escalation(self, request):
+        """Who to call about a wedding, in order: the wedding's own contacts, then its
+        venue's, then platform-wide ones."""
+        raw = request.query_params.get("wedding", "")
+        if not raw.isdigit():
+            return Response(
+                {"wedding": ["Give the wedding id, e.g. ?wedding=42."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        wedding = Wedding.objects.filter(pk=int(raw)).first()
+        if wedding is None:
+            return Response({"wedding": [f"No wedding {raw}."]}, status=status.HTTP_404_NOT_FOUND)
+        return Response(EmergencyContactSerializer(escalation_chain(wedding), many=True).data)
 
 
 class InsightsView(APIView):

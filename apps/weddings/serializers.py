@@ -20,6 +20,18 @@ from apps.weddings.models import (
 from apps.weddings.services import save_wedding
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        "example": "15:30",
+        "description": "Local wall-clock time at the venue, HH:MM[:SS], no offset.",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A time of day with no offset (OpenAPI's `format: time` would demand one)."""
+
+
 def _drf_error(exc: DjangoValidationError) -> serializers.ValidationError:
     detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
     return serializers.ValidationError(detail)
@@ -86,6 +98,11 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "timezone", "months"]
 
     def validate_months(self, months: list[dict]) -> list[dict]:
+        # A PATCH makes nested rows partial too; a month row is only meaningful whole.
+        for i, row in enumerate(months):
+            missing = [f for f in ("month", "season", "multiplier") if f not in row]
+            if missing:
+                raise serializers.ValidationError(f"Row {i} lacks {', '.join(missing)}.")
         seen = [m["month"] for m in months]
         dupes = sorted({m for m in seen if seen.count(m) > 1})
         if dupes:
@@ -162,6 +179,10 @@ class WeddingSerializer(serializers.ModelSerializer):
     venue = serializers.PrimaryKeyRelatedField(queryset=Venue.objects.select_related("region"))
     suppliers = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Supplier.objects.all(), required=False
+    )
+    ceremony_time = LocalTimeField()
+    reception_end_time = LocalTimeField(
+        help_text="Local time at the venue; earlier than the ceremony means after midnight."
     )
     expected_guests = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
     venue_name = serializers.CharField(source="venue.name", read_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -227,3 +228,59 @@ def test_rule_changes_reach_the_ingest_path_cache(make_rule):
     rule.threshold = 1000
     rule.save()
     assert [e["alert"]["state"] for e in ingest(900, T0 + 2)] == ["resolved"]
+
+
+def test_with_redis_down_rules_are_judged_from_postgresql(make_rule, start_redis):
+    """The window store is a fast path: with its Redis dead, the batch (already committed to
+    PostgreSQL by ingest) is evaluated from the samples table, so "Redis down" can fire."""
+    from apps.alerts import windows
+    from apps.monitoring.ingest import ingest as store_samples
+
+    rule = make_rule(
+        metric="wedsync_redis_up",
+        comparator="lt",
+        threshold=1,
+        aggregation="max",
+        window_seconds=30,
+    )
+    dead = start_redis()
+    dead.kill()
+    now = time.time()
+    batch = [
+        {
+            "name": "wedsync_redis_up",
+            "labels": {"instance": "cache-1"},
+            "value": v,
+            "ts": now - 10 + i,
+        }
+        for i, v in enumerate([1.0, 0.0, 0.0])
+    ]
+    store_samples(batch)
+    real = windows._store
+    windows._store = windows.RedisWindowStore(f"redis://127.0.0.1:{dead.port}/0", "dead")
+    try:
+        events = engine.on_samples(
+            [(s["name"], s["labels"], s["ts"], s["value"]) for s in batch[1:]], now=now
+        )
+    finally:
+        windows._store = real
+    assert events == []  # max over 30 s still sees the 1.0 from ten seconds ago
+    store_samples(
+        [
+            {
+                "name": "wedsync_redis_up",
+                "labels": {"instance": "cache-1"},
+                "value": 0.0,
+                "ts": now + 25,
+            }
+        ]
+    )
+    windows._store = windows.RedisWindowStore(f"redis://127.0.0.1:{dead.port}/0", "dead")
+    try:
+        events = engine.on_samples(
+            [("wedsync_redis_up", {"instance": "cache-1"}, now + 25, 0.0)], now=now + 25
+        )
+    finally:
+        windows._store = real
+    assert [e["alert"]["state"] for e in events] == ["firing"]
+    assert Alert.objects.get(rule=rule).labels == {"instance": "cache-1"}

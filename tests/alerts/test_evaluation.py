@@ -82,3 +82,12 @@ def test_no_data_counts_from_rule_creation_when_never_seen():
     assert ev.evaluate_no_data(None, since=1000, now=1029, seconds=30) is False
     assert ev.evaluate_no_data(None, since=1000, now=1030, seconds=30) is True
     assert ev.evaluate_no_data(1020, since=1000, now=1040, seconds=30) is False
+
+
+@pytest.mark.parametrize("how", ["last", "avg", "min", "max", "p95", "count", "rate"])
+def test_array_and_list_aggregations_agree(how):
+    import numpy as np
+
+    points = pts(3, 9, 1, 4, 2, 8, 0, 5, step=2.5)
+    assert ev.aggregate(np.array(points), how) == pytest.approx(ev.aggregate(points, how))
+    assert ev.aggregate(np.empty((0, 2)), how) == ev.aggregate([], how)

@@ -134,3 +134,43 @@ def test_an_ingest_request_that_crosses_a_threshold_fires_and_pushes(daphne, mak
     assert event["rule_name"] == "ingest-crossing" and event["state"] == "firing"
     assert event["value"] == 250.0 and event["labels"] == {"pod": "gw-1"}
     assert Alert.objects.get(rule=rule).state == "firing"
+
+
+def test_the_periodic_job_is_registered_for_beat():
+    from wedsync_ops.celery import app
+    from wedsync_ops.periodic import jobs
+
+    job = next(j for j in jobs() if j.name == "alerts-periodic-pass")
+    assert job.task == "alerts.periodic_pass" and job.task in app.tasks
+    assert job.every_seconds <= 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_delivers_what_was_claimed_but_never_enqueued(start_celery_worker, receiver):
+    """A worker died between claiming a notice and enqueuing it: the periodic pass finds the
+    pending row and a worker delivers it, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.alerts import notify
+    from apps.alerts.tasks import periodic_pass
+
+    start_celery_worker(name="alerts-sweep@%h")
+    n = notify.claim(
+        "test:orphan",
+        kind="firing",
+        channel_kind="webhook",
+        target=receiver.url,
+        subject="orphan",
+        payload={"text": "orphan"},
+    )
+    Notification.objects.filter(pk=n.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    periodic_pass()
+    assert receiver.event.wait(20), "the sweep never delivered the orphan"
+    time.sleep(0.5)
+    periodic_pass()  # nothing pending any more: nothing sent again
+    time.sleep(1.0)
+    assert len(receiver.requests) == 1
+    n.refresh_from_db()
+    assert n.status == "sent" and n.attempts == 1

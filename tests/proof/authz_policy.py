@@ -22,6 +22,9 @@ POLICY: list[tuple[str, set[str] | None, str]] = [
     (r"^/api/v1/whoami/$", None, ANYONE_SIGNED_IN),
     # Acknowledging, silencing, declaring an emergency: what the on-call operator does.
     (r"^/api/v1/alerts/\{[^}]+\}/acknowledge/$", None, OPERATOR_ACTION),
+    (r"^/api/v1/alerts/\{[^}]+\}/unacknowledge/$", None, OPERATOR_ACTION),
+    # Incidents: an operator triggers the emergency playbook (POST) and resolves incidents.
+    (r"^/api/v1/incidents/", None, OPERATOR_ACTION),
     (r"^/api/v1/silences/", None, OPERATOR_ACTION),
     (r"^/api/v1/emergencies/", None, OPERATOR_ACTION),
     # Suppliers read their own weddings over the API (scoping tested separately). Their own

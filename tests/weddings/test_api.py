@@ -79,6 +79,9 @@ def test_supplier_token_sees_only_its_weddings_and_is_refused_the_admin_api(
     assert client.get(f"/api/v1/weddings/{w2.pk}/").status_code == 404
     assert client.post("/api/v1/weddings/", {}, format="json").status_code == 403
     assert client.delete(f"/api/v1/weddings/{w1.pk}/").status_code == 403
+    # Its own supplier record it may read; nobody else's, and no list.
+    assert client.get(f"/api/v1/suppliers/{mine.pk}/").json()["name"] == "Mine"
+    assert client.get(f"/api/v1/suppliers/{theirs.pk}/").status_code == 404
     for url in ("/api/v1/suppliers/", "/api/v1/venues/", "/api/v1/regions/",
                 "/api/v1/contacts/", "/api/v1/insights/"):  # fmt: skip
         response = client.get(url)
@@ -323,12 +326,16 @@ def test_escalation_chain_wedding_then_venue_then_platform(
     EmergencyContact.objects.create(name="Planner", phone="2", wedding=w, order=1)
     EmergencyContact.objects.create(name="Best man", phone="3", wedding=w, order=0)
     EmergencyContact.objects.create(name="Elsewhere", phone="4", wedding=other, order=0)
-    response = operator_api.get(f"/api/v1/weddings/{w.pk}/escalation/")
+    response = operator_api.get(f"/api/v1/contacts/escalation/?wedding={w.pk}")
     assert response.status_code == 200
     assert [c["name"] for c in response.json()] == ["Best man", "Planner", "Manager", "NOC"]
+    assert operator_api.get("/api/v1/contacts/escalation/").status_code == 400
+    assert operator_api.get("/api/v1/contacts/escalation/?wedding=x").status_code == 400
+    assert operator_api.get("/api/v1/contacts/escalation/?wedding=999999").status_code == 404
     supplier = make_supplier()
     w.suppliers.add(supplier)
-    assert supplier_client(supplier).get(f"/api/v1/weddings/{w.pk}/escalation/").status_code == 403
+    url = f"/api/v1/contacts/escalation/?wedding={w.pk}"
+    assert supplier_client(supplier).get(url).status_code == 403
 
 
 def test_cancelling_or_deleting_a_live_wedding_and_deleting_a_venue_are_frozen(
@@ -395,3 +402,18 @@ def test_timezone_fix_moves_back_to_back_weddings_together(admin_api, make_venue
     # 11:00 EDT = 15:00Z (it was 16:00Z in Chicago); the local times did not change.
     assert a.starts_at.hour == 15 and a.ceremony_time == time(11, 0)
     assert b.starts_at == a.ends_at
+
+
+def test_region_patch_with_incomplete_months_is_400(admin_api, region):
+    url = f"/api/v1/regions/{region.code}/"
+    response = admin_api.patch(
+        url, {"months": [{"season": "peak", "multiplier": 0.5}]}, format="json"
+    )
+    assert response.status_code == 400 and "months" in response.json(), response.content
+    response = admin_api.patch(url, {"timezone": "0"}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["timezone"]
+    response = admin_api.patch(
+        url, {"months": [{"month": 2, "season": "peak", "multiplier": 0.5}]}, format="json"
+    )
+    assert response.status_code == 200
+    assert {"month": 2, "season": "peak", "multiplier": 0.5} in response.json()["months"]

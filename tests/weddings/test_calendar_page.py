@@ -32,6 +32,10 @@ def test_demo_is_fast_idempotent_and_shaped_like_a_wedding_year():
         (t, r) for t in demo.VENUE_NAMES for r in demo.REGIONS
     }
     assert Supplier.objects.filter(max_connections__lt=200).count() == 0
+    from django.core.validators import validate_email
+
+    for email in Supplier.objects.values_list("contact_email", flat=True):
+        validate_email(email)
     # Peak season and Saturdays carry the load: a June Saturday has dozens.
     june_saturdays = (
         Wedding.objects.filter(date__month=6, date__week_day=7)
@@ -62,6 +66,14 @@ def test_demo_is_fast_idempotent_and_shaped_like_a_wedding_year():
     demo.seed(again)
     assert (Venue.objects.count(), Supplier.objects.count(), Wedding.objects.count()) == counts
     assert [s["token"] for s in again.credentials["suppliers"]] == [s["token"] for s in creds]
+    # An admin's edits do not break a re-seed: a demo venue moved to a region of their own.
+    from apps.weddings.models import Region
+
+    moved = Venue.objects.first()
+    moved.region = Region.objects.create(code="eu-test", name="EU", timezone="Europe/Paris")
+    moved.save()
+    demo.seed(SeedContext(stdout=io.StringIO(), quiet=True))
+    assert Venue.objects.count() == counts[0]
 
 
 @pytest.mark.django_db
