@@ -27,6 +27,8 @@ POLICY: list[tuple[str, set[str] | None, str]] = [
     (r"^/api/v1/incidents/", None, OPERATOR_ACTION),
     (r"^/api/v1/silences/", None, OPERATOR_ACTION),
     (r"^/api/v1/emergencies/", None, OPERATOR_ACTION),
+    # Requesting (or ending) emergency capacity is part of the same on-call response.
+    (r"^/api/v1/scaling/emergency/", {"POST"}, OPERATOR_ACTION),
     # Suppliers read their own weddings over the API (scoping tested separately). Their own
     # supplier record (with the quota) is staff-only: the calendar app chose the strict side.
     (r"^/api/v1/weddings/", {"GET"}, SUPPLIER_READ),
