@@ -24,6 +24,7 @@ Guarantees, and how:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
@@ -146,8 +147,8 @@ class TwoTierCache:
         self._lock = threading.Lock()
         self.tiers = {"l1": TierCounters(), "l2": TierCounters(), "load": TierCounters()}
         self._l1_tier = self.tiers["l1"]
+        self._l1_hits_base = self.l1.hits
         self.counters = dict.fromkeys(COUNTERS, 0)
-        self._calls = 0
         # Bumped by every invalidation seen here: a load that spans one is not kept in L1.
         self._epoch = 0
         self._inflight: dict[str, threading.Event] = {}
@@ -203,21 +204,11 @@ class TwoTierCache:
 
         Exceptions from `loader` propagate (nothing is cached); the cache's own
         failures never do."""
-        self._calls += 1
-        if self._calls & 63:
-            entry = self.l1.get(key)
-            if entry is not None and entry.expires > self.clock():
-                self._l1_tier.hits += 1
-                return entry.value
-        else:  # one call in 64 is timed: cheap enough to keep on the hot path
-            started = time.perf_counter_ns()
-            entry = self.l1.get(key)
-            if entry is not None and entry.expires > self.clock():
-                tier = self._l1_tier
-                tier.hits += 1
-                tier.observe(time.perf_counter_ns() - started)
-                return entry.value
-        self._l1_tier.misses += 1
+        # The hot path: one lookup and an expiry check. Hits are counted by the L1 (under
+        # its lock) and its latency is sampled by `snapshot`, not here.
+        entry = self.l1.get(key)
+        if entry is not None and entry.expires > self.clock():
+            return entry.value
         return self._miss(key, loader, ttl, tuple(tags), entry)
 
     def get_many(
@@ -239,10 +230,9 @@ class TwoTierCache:
         for key in keys:
             entry = self.l1.get(key)
             if entry is not None and entry.expires > now:
-                self.tiers["l1"].hits += 1
                 found[key] = entry.value
             else:
-                self.tiers["l1"].misses += 1
+                self._count_l1_miss(entry)
                 missing.append(key)
         if missing and self._l2_ready():
             started = time.perf_counter_ns()
@@ -325,6 +315,8 @@ class TwoTierCache:
     # --- stats ------------------------------------------------------------------------
     def snapshot(self) -> dict:
         """This process's raw counters (what it publishes for aggregation)."""
+        self._probe_l1_latency()
+        self._l1_tier.hits = self.l1.hits - self._l1_hits_base - self.counters["l1_expired"]
         counters = dict(self.counters)
         counters["evictions"] = self.l1.evictions
         counters["rejections"] = self.l1.rejections
@@ -356,6 +348,7 @@ class TwoTierCache:
 
     # --- the miss path --------------------------------------------------------------
     def _miss(self, key: str, loader: Loader, ttl: float | None, tags: tuple, stale) -> Any:
+        self._count_l1_miss(stale)
         if not self._started:
             self.start()
         epoch = self._epoch
@@ -394,6 +387,25 @@ class TwoTierCache:
                 return self._load_and_store(key, loader, ttl, tags, gens, None, epoch)
             time.sleep(delay)
             delay = min(delay * 1.5, 0.05)
+
+    def _count_l1_miss(self, entry) -> None:
+        self._l1_tier.misses += 1
+        if entry is not None:  # found but expired: the L1 counted it as a hit
+            self.counters["l1_expired"] += 1
+
+    def _probe_l1_latency(self, samples: int = 32) -> None:
+        """Time the hit path on a few resident keys (the hot path is not timed itself)."""
+        with self.l1.lock:
+            keys = list(itertools.islice(self.l1.map, samples))
+        found = 0
+        clock, get, tier = self.clock, self.l1.get, self._l1_tier
+        for key in keys:
+            started = time.perf_counter_ns()
+            entry = get(key)
+            if entry is not None and entry.expires > clock():
+                tier.observe(time.perf_counter_ns() - started)
+            found += entry is not None
+        self._l1_hits_base += found  # probes are not reads
 
     def _load_single_flight(self, key, loader, ttl, tags, stale, epoch) -> Any:
         """Without Redis (embedded default, or Redis down): one loader per key in this
@@ -645,6 +657,7 @@ class TwoTierCache:
         now = time.monotonic()
         if now < due:
             return due
+        self.l1.drop_expired_pins(self.clock())
         snap = self.snapshot()
         try:
             from apps.caching import metrics

@@ -56,6 +56,7 @@ class TierCounters:
 
 TIERS = ("l1", "l2", "load")
 COUNTERS = (
+    "l1_expired",
     "evictions",
     "rejections",
     "redis_errors",

@@ -13,11 +13,11 @@ from __future__ import annotations
 import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
 from apps.accounts.logout import CLOSE_LOGGED_OUT, user_group
 from apps.accounts.roles import is_operator
 from apps.dashboards import live
+from apps.dashboards.conf import live_transport
 from apps.dashboards.hub import hub
 from apps.dashboards.push import OPS_GROUP
 from apps.dashboards.specs import METRIC_NAME
@@ -45,7 +45,7 @@ class OpsConsumer(QuietWhenDropped, AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(OPS_GROUP, self.channel_name)
-        if settings.REDIS_URL:
+        if live_transport() == "hub":
             hub().unregister(self)
         else:
             for stream in getattr(self, "streams", {}):
@@ -85,7 +85,7 @@ class OpsConsumer(QuietWhenDropped, AsyncWebsocketConsumer):
                 return
             names.append(name)
         wanted = {live.stream_for(n): n for n in names}
-        if settings.REDIS_URL:
+        if live_transport() == "hub":
             await hub().register(self, frozenset(names))
         else:
             for stream in set(self.streams) - set(wanted):

@@ -12,18 +12,21 @@ group per metric name.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from apps.dashboards.conf import live_transport
 from apps.dashboards.hub import channel as hub_channel
 
 log = logging.getLogger(__name__)
@@ -127,7 +130,7 @@ def push_samples(samples: list[tuple]) -> int:
         return 0
     for frame, seq in zip(frames.values(), seqs, strict=True):
         frame["seq"] = seq
-    if settings.REDIS_URL:
+    if live_transport() == "hub":
         # Full stack: one PUBLISH per batch; each Daphne's hub fans out to its own sockets.
         try:
             payload = orjson.dumps({"frames": list(frames.values())})
@@ -136,8 +139,19 @@ def push_samples(samples: list[tuple]) -> int:
             log.warning("ops sample publish failed", exc_info=True)
             return 0
         return len(frames)
-    # Embedded default: the in-memory layer's queues belong to the server's loop.
-    return async_to_sync(_send_frames)(list(frames.values()))
+    # Groups: the embedded default's in-memory layer belongs to the server's loop, which
+    # async_to_sync reaches from a request thread.
+    return _run_sync(_send_frames, list(frames.values()))
+
+
+def _run_sync(fn, *args):
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return async_to_sync(fn)(*args)
+    # Called from a thread that runs a loop of its own (a test's browser driver).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(async_to_sync(fn), *args).result(timeout=10)
 
 
 def on_samples_ingested(sender=None, samples=None, **kwargs) -> None:

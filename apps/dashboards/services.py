@@ -10,10 +10,8 @@ from django.utils.text import slugify
 
 from apps.accounts.roles import is_admin, is_operator
 from apps.dashboards.models import Dashboard, Widget
-from apps.dashboards.specs import EXPORT_FORMAT, clean_dashboard
+from apps.dashboards.specs import EXPORT_FORMAT, RESERVED_SLUGS, clean_dashboard
 
-# API routes under /api/v1/dashboards/ that a slug must not shadow.
-RESERVED_SLUGS = {"import", "known-metrics"}
 WIDGET_FIELDS = (
     "kind",
     "title",

@@ -17,6 +17,8 @@ DIRECTIONS = ("above", "below")
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$")
 SLUG = re.compile(r"^[-a-z0-9_]{1,80}$")
 MAX_QUERIES = 8
+# API routes under /api/v1/dashboards/ that a slug must not shadow.
+RESERVED_SLUGS = frozenset({"import", "known-metrics"})
 MAX_WIDGETS = 60
 QUERY_KINDS = (WidgetKind.METRIC, WidgetKind.CHART)
 
@@ -145,6 +147,8 @@ def clean_dashboard(raw: Any) -> tuple[dict, list[dict]]:
     slug = raw.get("slug")
     if slug is not None and (not isinstance(slug, str) or not SLUG.match(slug)):
         errors["slug"] = "must be lowercase letters, digits, '-' or '_' (at most 80)."
+    elif slug in RESERVED_SLUGS and not raw.get("format"):
+        errors["slug"] = f"{slug!r} is reserved; choose another."
     default_range = raw.get("default_range") or "1h"
     if default_range not in RANGE_SECONDS:
         errors["default_range"] = f"must be one of {', '.join(RANGE_SECONDS)}."

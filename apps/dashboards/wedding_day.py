@@ -32,30 +32,29 @@ WIDGETS: list[dict] = [
      "options": {"scale": 100},
      "queries": [_q("wedsync_cache_hit_ratio", "last", tier="total")],
      "thresholds": _t(0.8, 0.6, "below")},
-    # Row 2: who is getting married right now, and how fast their updates arrive.
-    {"kind": "status", "title": "Live weddings now", "width": 4, "height": 3,
+    # Row 2: who is getting married right now, how fast their updates arrive, what is wrong.
+    {"kind": "status", "title": "Live weddings now", "width": 3, "height": 3,
      "options": {"section": "weddings"}},
-    {"kind": "chart", "title": "Delivery latency p50 / p95 / p99", "width": 8, "height": 3,
+    {"kind": "chart", "title": "Delivery latency p50 / p95 / p99", "width": 6, "height": 3,
      "unit": "ms", "thresholds": _t(150, 300),
      "queries": [_q("wedsync_gateway_latency_ms", "avg")]},
-    # Row 3: alerts and service health side by side.
-    {"kind": "alert", "title": "Active alerts", "width": 6, "height": 3},
-    {"kind": "status", "title": "Services", "width": 6, "height": 3},
-    # Row 4: load and capacity.
-    {"kind": "chart", "title": "Gateway connections", "width": 6, "height": 3,
+    {"kind": "alert", "title": "Active alerts", "width": 3, "height": 3},
+    # Row 3: service health, and the big red buttons.
+    {"kind": "status", "title": "Services", "width": 6, "height": 2},
+    {"kind": "alert", "title": "Emergency", "width": 6, "height": 2,
+     "options": {"section": "emergency"}},
+    # Row 4: load, capacity and the rest.
+    {"kind": "chart", "title": "Gateway connections", "width": 3, "height": 3,
      "queries": [_q("wedsync_gateway_connections", "max", label="connections"),
                  _q("wedsync_forecast_connections", "avg", label="forecast")]},
-    {"kind": "chart", "title": "Capacity: now vs desired", "width": 6, "height": 3,
+    {"kind": "chart", "title": "Capacity: now vs desired", "width": 3, "height": 3,
      "queries": [_q("wedsync_capacity_current", "last", label="current"),
                  _q("wedsync_capacity_desired", "last", label="desired")]},
-    # Row 5: the rest, and the big red buttons.
-    {"kind": "chart", "title": "Live weddings by region", "width": 4, "height": 3,
+    {"kind": "chart", "title": "Live weddings by region", "width": 3, "height": 3,
      "queries": [_q("wedsync_weddings_live", "max")], "options": {"stack": True}},
-    {"kind": "chart", "title": "Error rate and cache hit ratio", "width": 4, "height": 3,
+    {"kind": "chart", "title": "Error rate and cache hit ratio", "width": 3, "height": 3,
      "queries": [_q("wedsync_gateway_error_rate", "avg", label="error rate"),
                  _q("wedsync_cache_hit_ratio", "avg", label="cache hits", tier="total")]},
-    {"kind": "alert", "title": "Emergency", "width": 4, "height": 3,
-     "options": {"section": "emergency"}},
 ]  # fmt: skip
 
 

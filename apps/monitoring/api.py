@@ -92,7 +92,11 @@ class MetricsIngestView(APIView):
             body = _read_body(request)
             content_type = (request.content_type or "").split(";")[0].strip().lower()
             if content_type in ("text/plain", "application/openmetrics-text"):
-                samples = parse_prometheus_text(body.decode("utf-8", errors="replace"), now)
+                samples = parse_prometheus_text(
+                    body.decode("utf-8", errors="replace"),
+                    now,
+                    openmetrics=content_type == "application/openmetrics-text",
+                )
             else:
                 samples = parse_json(body)
             accepted = store(validate(samples, now=now))

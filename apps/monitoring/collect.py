@@ -33,40 +33,48 @@ def any_wedding_live(at=None) -> bool:
     return is_any_wedding_live(at)
 
 
-def _live_weddings_by_region(at=None) -> dict[str, int]:
-    """Live weddings per region, every region listed (0 included, so charts drop to 0)."""
-    from django.db.models import Count
-
-    from apps.weddings.live import live_weddings
-    from apps.weddings.models import Region
-
-    counts = dict(
-        live_weddings(at).order_by().values_list("venue__region__code").annotate(n=Count("id"))
-    )
-    return {code: counts.get(code, 0) for code in Region.objects.values_list("code", flat=True)}
-
-
 def interval_seconds(live: bool) -> float:
     key = "COLLECT_INTERVAL_LIVE_SECONDS" if live else "COLLECT_INTERVAL_SECONDS"
     return float(settings.WEDSYNC[key])
 
 
+_redis_client = None
+
+
+def _redis():
+    """One client (and connection pool) per process, made on first use."""
+    global _redis_client
+    if _redis_client is None:
+        import redis
+
+        _redis_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1)
+    return _redis_client
+
+
+def _set_nx(key: str, seconds: float) -> bool:
+    """SET key NX with an expiry: True for exactly one caller until it expires or is freed."""
+    key = f"{settings.REDIS_PREFIX}:monitoring:collect:{key}"
+    if settings.REDIS_URL:
+        return bool(_redis().set(key, "1", nx=True, px=int(seconds * 1000)))
+    from django.core.cache import cache
+
+    return cache.add(key, 1, timeout=seconds)
+
+
+def _free(key: str) -> None:
+    key = f"{settings.REDIS_PREFIX}:monitoring:collect:{key}"
+    if settings.REDIS_URL:
+        _redis().delete(key)
+    else:
+        from django.core.cache import cache
+
+        cache.delete(key)
+
+
 def _claim(interval: float) -> bool:
     """True for exactly one caller per interval, across processes."""
     # A little under the interval, so a tick arriving a few ms early is not skipped.
-    hold = max(interval - 0.2, 0.05)
-    key = f"{settings.REDIS_PREFIX}:monitoring:collect:claim"
-    if settings.REDIS_URL:
-        import redis
-
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1)
-        try:
-            return bool(client.set(key, "1", nx=True, px=int(hold * 1000)))
-        finally:
-            client.close()
-    from django.core.cache import cache
-
-    return cache.add(key, 1, timeout=hold)
+    return _set_nx("claim", max(interval - 0.2, 0.05))
 
 
 def _sample(name: str, value: float, **labels: str) -> dict:
@@ -152,14 +160,8 @@ def collect_process() -> list[dict]:
     ]
 
 
-def collect_weddings() -> list[dict]:
-    return [
-        _sample("wedsync_weddings_live", n, region=code)
-        for code, n in _live_weddings_by_region().items()
-    ]
-
-
-BUILTIN = (collect_database, collect_redis, collect_celery, collect_process, collect_weddings)
+# wedsync_weddings_live{region} comes from the calendar's own collector (apps.weddings).
+BUILTIN = (collect_database, collect_redis, collect_celery, collect_process)
 
 
 def app_collectors() -> list[tuple[str, object]]:
@@ -206,8 +208,17 @@ def collect_all(now: float | None = None) -> int:
 
 
 def collect_if_due() -> int | None:
-    """Collect when this interval has not been collected yet; None when skipped."""
+    """Collect when this interval has not been collected yet; None when skipped.
+
+    A collection still running (a slow database, a busy machine) is not overlapped by
+    the next tick's: runs would pile up exactly when the platform is struggling.
+    """
     live = any_wedding_live()
     if not _claim(interval_seconds(live)):
         return None
-    return collect_all()
+    if not _set_nx("running", 60):
+        return None
+    try:
+        return collect_all()
+    finally:
+        _free("running")

@@ -8,6 +8,7 @@ sample refuses the batch, naming each bad sample by index.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -17,10 +18,13 @@ from math import isfinite
 import numpy as np
 import orjson
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 
 from apps.monitoring import conf
 from apps.monitoring.models import Sample, Series, series_key
 from apps.monitoring.signals import samples_ingested
+
+log = logging.getLogger(__name__)
 
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
@@ -54,6 +58,7 @@ class Batch:
     keys: list[str] = field(default_factory=list)  # series_key of each sample
     ts: list[float] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
+    now: float | None = None  # the clock the batch was validated against
 
     def __len__(self) -> int:
         return len(self.names)
@@ -151,7 +156,7 @@ def validate(samples: object, now: float | None = None) -> Batch:
     now = time.time() if now is None else now
     oldest = now - conf.RAW_RETENTION
     latest = now + conf.MAX_FUTURE_SECONDS
-    batch = Batch()
+    batch = Batch(now=now)
     errors: list[dict] = []
     # (name, label items) -> series key, or the list of problems with them.
     seen: dict[tuple, str | list] = {}
@@ -226,9 +231,17 @@ def parse_json(body: bytes) -> list:
     return payload["samples"]
 
 
-def parse_prometheus_text(text: str, now: float | None = None) -> list[dict]:
-    """Prometheus text exposition to sample dicts (the parser turns ms timestamps to seconds)."""
-    from prometheus_client.parser import text_string_to_metric_families
+def parse_prometheus_text(
+    text: str, now: float | None = None, openmetrics: bool = False
+) -> list[dict]:
+    """Prometheus (or OpenMetrics) text exposition to sample dicts.
+
+    The parsers turn exposition timestamps (milliseconds in Prometheus text) to seconds.
+    """
+    if openmetrics:
+        from prometheus_client.openmetrics.parser import text_string_to_metric_families
+    else:
+        from prometheus_client.parser import text_string_to_metric_families
 
     samples: list[dict] = []
     try:
@@ -238,9 +251,10 @@ def parse_prometheus_text(text: str, now: float | None = None) -> list[dict]:
                 if s.timestamp is not None:
                     sample["ts"] = float(s.timestamp)
                 samples.append(sample)
-    except Exception as exc:  # the parser raises ValueError and friends on bad lines
+    except Exception as exc:  # the parsers raise ValueError and friends on bad lines
+        kind = "OpenMetrics" if openmetrics else "Prometheus"
         raise IngestError(
-            f"Body is not valid Prometheus text format: {exc}", code="invalid_text"
+            f"Body is not valid {kind} text format: {exc}", code="invalid_text"
         ) from None
     return samples
 
@@ -252,6 +266,18 @@ def _lookup(keys: list[str]) -> dict[str, int]:
             cursor.execute("SELECT key, id FROM monitoring_series WHERE key = ANY(%s)", [keys])
             return dict(cursor.fetchall())
     return dict(Series.objects.filter(key__in=keys).values_list("key", "id"))
+
+
+def active_series_count(name: str, now: float | None = None) -> int:
+    """Series of a metric with a raw sample still kept: what the cardinality guard counts.
+
+    Series that went quiet (a pod that is gone, say) stop counting once their raw samples
+    expire, so label churn does not lock a metric out for good. Only asked when a batch
+    brings new series.
+    """
+    now = time.time() if now is None else now
+    recent = Sample.objects.filter(series=OuterRef("pk"), ts__gte=now - conf.RAW_RETENTION)
+    return Series.objects.filter(name=name).filter(Exists(recent)).count()
 
 
 def _resolve_series(batch: Batch) -> list[int]:
@@ -268,7 +294,7 @@ def _resolve_series(batch: Batch) -> list[int]:
             name = batch.names[wanted[key]]
             new_by_name[name] = new_by_name.get(name, 0) + 1
         for name, new in new_by_name.items():
-            existing = Series.objects.filter(name=name).count()
+            existing = active_series_count(name, batch.now)
             if existing + new > conf.MAX_SERIES_PER_METRIC:
                 raise IngestError(
                     f"Metric {name!r} would have {existing + new} series; the limit is "
@@ -327,21 +353,25 @@ def _copy(cursor, table: str, rows: list[tuple[int, float, float]]) -> None:
         copy.write(copy_payload(rows))
 
 
-def _write_postgresql(rows: list[tuple[int, float, float]]) -> None:
+def _write_postgresql(rows: list[tuple[int, float, float]], mode: str) -> None:
+    """mode: "copy" (fails on a stored (series, ts)), "upsert", or "savepoint" (copy
+    in a savepoint, upsert if that fails: for callers already inside a transaction)."""
     # wrap_database_errors turns psycopg's errors into Django's, so a lost connection
     # still becomes 503 + Retry-After upstream.
     with connection.cursor() as wrapper:
         raw = wrapper.cursor  # the psycopg 3 cursor, for COPY
-        try:
-            # Fast path: straight COPY. A (series, ts) already stored (a retried batch) fails
-            # it; the savepoint is rolled back and the batch is upserted instead.
-            with transaction.atomic(savepoint=True), connection.wrap_database_errors:
-                _copy(raw, "monitoring_sample", rows)
-            return
-        except IntegrityError:
-            pass
+        if mode == "savepoint":
+            try:
+                with transaction.atomic(savepoint=True), connection.wrap_database_errors:
+                    _copy(raw, "monitoring_sample", rows)
+                return
+            except IntegrityError:
+                mode = "upsert"
         with connection.wrap_database_errors:
-            _upsert(raw, rows)
+            if mode == "copy":
+                _copy(raw, "monitoring_sample", rows)
+            else:
+                _upsert(raw, rows)
 
 
 def _upsert(raw, rows: list[tuple[int, float, float]]) -> None:
@@ -372,23 +402,42 @@ def store(batch: Batch) -> int:
     """Write a validated batch atomically; listeners hear of it after commit."""
     if not batch:
         return 0
+    if connection.vendor != "postgresql":
+        _store_once(batch, "bulk")
+    elif connection.in_atomic_block:
+        _store_once(batch, "savepoint")
+    else:
+        # Fast path: plain COPY in its own transaction (no savepoint round trips). A
+        # retried batch (a (series, ts) already stored) fails it; then the whole
+        # transaction is redone as an upsert.
+        try:
+            _store_once(batch, "copy")
+        except IntegrityError:
+            _store_once(batch, "upsert")
+    return len(batch)
+
+
+def _store_once(batch: Batch, mode: str) -> None:
     with transaction.atomic():
         series_ids = _resolve_series(batch)
         rows = _rows(series_ids, batch)
-        if connection.vendor == "postgresql":
-            _write_postgresql(rows)
-        else:
+        if mode == "bulk":
             _write_other(rows)
+        else:
+            _write_postgresql(rows, mode)
         announced = list(zip(batch.names, batch.labels, batch.ts, batch.values, strict=True))
         transaction.on_commit(lambda: _announce(announced))
-    return len(batch)
 
 
 def _announce(samples: list[tuple]) -> None:
     from wedsync_ops import metrics
 
     metrics.ingest_samples.inc(len(samples))
-    samples_ingested.send(sender=None, samples=samples)
+    # send_robust: the batch is committed; a failing receiver must not turn that into a
+    # 500 (the caller would believe nothing was stored).
+    for receiver, result in samples_ingested.send_robust(sender=None, samples=samples):
+        if isinstance(result, Exception):
+            log.error("samples_ingested receiver %r failed", receiver, exc_info=result)
 
 
 def ingest(samples: list[dict], now: float | None = None) -> int:

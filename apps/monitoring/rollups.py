@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
@@ -121,4 +122,12 @@ def apply_retention(now: float | None = None) -> dict[str, int]:
                 [resolution, now - keep],
             )
             deleted[label] = cursor.rowcount
+        # Series with nothing left in any tier (quiet for the whole hourly retention).
+        cursor.execute(
+            "DELETE FROM monitoring_series s WHERE s.created_at < %s "
+            "AND NOT EXISTS (SELECT 1 FROM monitoring_sample m WHERE m.series_id = s.id) "
+            "AND NOT EXISTS (SELECT 1 FROM monitoring_rollup r WHERE r.series_id = s.id)",
+            [datetime.fromtimestamp(now - conf.HOUR_RETENTION, tz=UTC)],
+        )
+        deleted["series"] = cursor.rowcount
     return deleted

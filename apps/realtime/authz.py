@@ -1,5 +1,4 @@
-"""Who may subscribe to what. One lookup function (the cache engineer may back it with
-the two-tier cache later)."""
+"""Who may subscribe to what. One lookup function, backed by the two-tier cache."""
 
 from __future__ import annotations
 
@@ -7,10 +6,12 @@ from apps.realtime.topics import parse_topic
 
 
 def supplier_wedding_ids(supplier_id: int) -> frozenset[int]:
-    """Ids of the weddings a supplier is assigned to (read from the database)."""
-    from apps.weddings.models import Wedding
+    """Ids of the weddings a supplier is assigned to, through the two-tier cache
+    (apps.caching): ~1 us from L1; any change to the supplier's weddings invalidates it
+    in every process within milliseconds."""
+    from apps.caching.bundles import supplier_wedding_ids as cached
 
-    return frozenset(Wedding.objects.filter(suppliers__id=supplier_id).values_list("id", flat=True))
+    return cached(supplier_id)
 
 
 def may_subscribe(supplier_id: int, wedding_ids: frozenset[int], topic: str) -> bool:

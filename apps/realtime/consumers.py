@@ -11,6 +11,7 @@ unavailable (breaker open: try again later), 4408 heartbeat missed, 1008 sustain
 
 from __future__ import annotations
 
+import contextlib
 import time
 from urllib.parse import parse_qs
 
@@ -25,7 +26,7 @@ CLOSE_BAD_TOKEN = 4401
 CLOSE_OVER_QUOTA = 4429
 CLOSE_TRY_AGAIN = 1013
 CLOSE_FLOOD = 1008
-FLOOD_FACTOR = 10  # dropped frames per second, as a multiple of the rate limit, before close
+FLOOD_FACTOR = 10  # frames dropped in a row, in seconds of the rate limit, before close
 
 daphne_compat.install()
 
@@ -41,8 +42,9 @@ def _authenticate(token: str):
 
 async def _refuse(send, code: int) -> None:
     # Accept first so the client sees the close code (a refused handshake is only a 403).
-    await send({"type": "websocket.accept"})
-    await send({"type": "websocket.close", "code": code})
+    with contextlib.suppress(Exception):  # the client may already be gone (Disconnected)
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": code})
 
 
 async def gateway(scope, receive, send) -> None:
@@ -176,19 +178,13 @@ async def _error(hub: Hub, conn: Connection, code: str, message: str, **extra) -
 
 
 async def _flooded(hub: Hub, conn: Connection) -> None:
-    """Drop the frame; warn at most once a second; close (1008) when the frames dropped
-    since the last warning pass ten seconds' worth of the limit."""
+    """Over the rate limit: the frame is not processed and gets a short error frame (the
+    same cost as a pong, so nothing is amplified and every frame still has an answer);
+    ten seconds' worth of frames dropped in a row closes the connection (1008)."""
     hub.stats.errors["rate_limited"] += 1
     if conn.dropped > conn.rate * FLOOD_FACTOR:
         return await conn.close(CLOSE_FLOOD)
-    now = time.monotonic()
-    if now - conn.warned_at >= 1.0:
-        conn.warned_at = now
-        conn.dropped = 0
-        await conn.send_text(
-            error_frame(
-                "rate_limited",
-                f"Over {conn.rate} frames/s: frames dropped. Keep sending this fast and the "
-                "connection is closed (1008).",
-            )
-        )
+    await conn.send_text(
+        '{"op":"error","code":"rate_limited","message":"Over the frame rate limit: '
+        'frame dropped. Keep this up and the connection is closed (1008)."}'
+    )

@@ -69,7 +69,6 @@ class Connection:
         "tokens",
         "refill_at",
         "dropped",
-        "warned_at",
     )
 
     def __init__(
@@ -101,7 +100,6 @@ class Connection:
         self.tokens = float(self.rate * 2)
         self.refill_at = now
         self.dropped = 0
-        self.warned_at = 0.0
 
     async def send_text(self, text: str) -> None:
         if self.closed:
@@ -144,6 +142,7 @@ class Connection:
         self.refill_at = now
         if self.tokens >= 1:
             self.tokens -= 1
+            self.dropped = 0
             return True
         self.dropped += 1
         return False
@@ -372,9 +371,12 @@ class Hub:
                 since[topic] = min(lasts)
         if not since:
             return
+        if not self.breaker.allow():
+            for topic, conns in targets.items():
+                self.pending.setdefault(topic, set()).update(conns)
+            self._spawn(self._retry_resync(targets))
+            return
         try:
-            if not self.breaker.allow():
-                raise ConnectionError("circuit breaker open")
             histories = await self.store.histories(since)
             self.breaker.success()
         except Exception as exc:
@@ -382,13 +384,24 @@ class Hub:
                 raise
             self.breaker.failure()
             for topic, conns in targets.items():
-                # Keep holding; the reader replays these once Redis is back.
+                # Keep holding; replayed by the retry below or when the reader reconnects.
                 self.pending.setdefault(topic, set()).update(conns)
+            self._spawn(self._retry_resync(targets))
             return
         for topic, history in histories.items():
             window = self.profiles[topic].batch_window_ms if topic in self.profiles else 0
             for conn in targets[topic]:
                 await self._replay_one(conn, topic, history, window)
+
+    async def _retry_resync(self, targets: dict[str, list[Connection]]) -> None:
+        await asyncio.sleep(0.5)
+        still = {
+            topic: [c for c in conns if topic in c.syncing and c in self.pending.get(topic, ())]
+            for topic, conns in targets.items()
+        }
+        still = {t: cs for t, cs in still.items() if cs}
+        if still:
+            await self._resync(still)
 
     async def _replay_one(self, conn: Connection, topic: str, history: History, window: int):
         last = conn.topics.get(topic, _MISSING)
@@ -397,7 +410,9 @@ class Hub:
         pending = self.pending.get(topic)
         if pending:
             pending.discard(conn)
-        if last is None:
+        if last is None or last > history.current:
+            # Live from now; or a `since` ahead of the topic (a stale or forged number):
+            # the server's count wins, or every later message would look like a duplicate.
             last = history.current
         elif history.gap_after(last):
             self.stats.replay_gaps += 1

@@ -97,15 +97,25 @@ def _announce(items: list[tuple[str, str]]) -> list[int] | None:
 
 
 def _record_seqs(latest: dict[str, int]) -> None:
-    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    postgres = connection.vendor == "postgresql"
+    greatest = "GREATEST" if postgres else "MAX"
     table = TopicSeq._meta.db_table
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if postgres and not _outer_atomic():
+            # The floor only matters after Redis lost its data; not worth an fsync wait
+            # on every publish (7 ms on a busy disk against 0.4 ms for the Redis part).
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.executemany(
             f"INSERT INTO {table} (topic, last_seq) VALUES (%s, %s) "
             f"ON CONFLICT (topic) DO UPDATE SET last_seq = {greatest}({table}.last_seq, "
             "EXCLUDED.last_seq)",
             list(latest.items()),
         )
+
+
+def _outer_atomic() -> bool:
+    # Inside transaction.atomic() the savepoint stack shows whether an outer block exists.
+    return len(connection.savepoint_ids) > 0 or connection.atomic_blocks[:-1] != []
 
 
 def _count_published(n: int) -> None:

@@ -18,3 +18,8 @@ class ScalingConfig(AppConfig):
             post_delete.connect(bump_calendar_version, sender=model, weak=False)
         post_save.connect(forget_emergency, sender=EmergencyCapacity, weak=False)
         post_delete.connect(forget_emergency, sender=EmergencyCapacity, weak=False)
+
+        from apps.monitoring.signals import samples_ingested
+        from apps.scaling.observe import remember_samples
+
+        samples_ingested.connect(remember_samples, weak=False, dispatch_uid="scaling-observe")

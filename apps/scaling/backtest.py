@@ -514,9 +514,9 @@ def chart(runs: list[PolicyRun], load: np.ndarray, start: datetime, capacity_per
     from plotly.subplots import make_subplots
 
     minutes = len(load)
-    days = max(1, minutes // 1440)
-    busiest = int(np.argmax([load[d * 1440 : (d + 1) * 1440].max() for d in range(days)]))
-    lo, hi = busiest * 1440, min(minutes, (busiest + 1) * 1440)
+    peak = int(np.argmax(load))  # the 24 hours around the busiest minute
+    lo = max(0, min(peak - 14 * 60, minutes - 1440))
+    hi = min(minutes, lo + 1440)
     day_x = [start + timedelta(minutes=m) for m in range(lo, hi)]
     hours = minutes // 60
     hour_x = [start + timedelta(hours=h) for h in range(hours)]
@@ -526,7 +526,7 @@ def chart(runs: list[PolicyRun], load: np.ndarray, start: datetime, capacity_per
         cols=1,
         vertical_spacing=0.12,
         subplot_titles=(
-            f"Busiest day ({day_x[0]:%a %d %b %Y}, UTC): load vs capacity",
+            f"The 24 h around the peak ({day_x[0]:%a %d %b %Y %H:%M} UTC on): load vs capacity",
             "Whole period: hourly peak load vs hourly mean capacity",
         ),
     )
@@ -589,8 +589,11 @@ def save_chart(fig, html_path, png_path) -> str | None:
     if not os.path.exists(browser):
         return f"no Chromium at {browser}: PNG skipped"
     os.environ["BROWSER_PATH"] = browser
-    for name in ("kaleido", "choreographer", "logistro"):
-        logging.getLogger(name).setLevel(logging.WARNING)  # they log each tab at INFO
+    # They log each tab at INFO, and choreographer an ERROR for a pipe message it then
+    # ignores; a real failure still raises from write_image.
+    for name in ("kaleido", "logistro"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("choreographer").setLevel(logging.CRITICAL)
     try:
         fig.write_image(str(png_path), width=1400, height=900)
     except Exception as exc:  # the HTML is the record; the PNG is a convenience

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils import timezone
 
-from apps.scaling import forecast, services
+from apps.scaling import context
 from apps.scaling.models import Decision, PoolState, ScalingPolicy
 
 
@@ -24,7 +26,8 @@ def collect() -> list[dict]:
         samples.append({"name": "wedsync_capacity_desired", "labels": labels, "value": desired})
         samples.append({"name": "wedsync_capacity_current", "labels": labels, "value": current})
     now = timezone.now()
-    point = forecast.hourly(now, 1, baselines=services.cached_baselines(now))[0]
+    # The cached decision context: this runs every 1-5 s and must not re-read the calendar.
+    point = context.decision_context(now, timedelta(0)).points[0]
     samples.append(
         {"name": "wedsync_forecast_connections", "labels": {}, "value": point.connections}
     )

@@ -30,6 +30,14 @@ def calendar_version() -> int:
     return cache.get(_key("calendar-version")) or 0
 
 
+def decision_inputs(now: datetime, lead: timedelta):
+    """The context and the active emergency in two cache round trips (the hot path)."""
+    version_key, emergency_key = _key("calendar-version"), _key("emergency")
+    got = cache.get_many([version_key, emergency_key])
+    ctx = decision_context(now, lead, version=got.get(version_key) or 0)
+    return ctx, active_emergency(now, cached=got.get(emergency_key))
+
+
 def bump_calendar_version(**_: object) -> None:
     """Signal receiver: a wedding, venue, region or season changed."""
     key = _key("calendar-version")
@@ -61,8 +69,9 @@ class DecisionContext:
         return forecast.peak_within(self.points, start, end)
 
 
-def _context_key(start: datetime, hours: int) -> str:
-    return _key("context", calendar_version(), hours, int(start.timestamp()))
+def _context_key(start: datetime, hours: int, version: int | None = None) -> str:
+    version = calendar_version() if version is None else version
+    return _key("context", version, hours, int(start.timestamp()))
 
 
 def build_context(now: datetime, hours: int) -> DecisionContext:
@@ -76,10 +85,10 @@ def _hours_for(lead: timedelta) -> int:
     return int(lead.total_seconds() // 3600) + 2
 
 
-def decision_context(now: datetime, lead: timedelta) -> DecisionContext:
+def decision_context(now: datetime, lead: timedelta, version: int | None = None) -> DecisionContext:
     """The forecast hours a decision at `now` with this lead time needs (cached per hour)."""
     hours = _hours_for(lead)
-    key = _context_key(forecast.hour_floor(now), hours)
+    key = _context_key(forecast.hour_floor(now), hours, version)
     found = cache.get(key)
     if found is None:  # the refresh job had not run yet this hour
         found = build_context(now, hours)
@@ -106,12 +115,12 @@ def refresh_context(now: datetime, leads: list[timedelta]) -> int:
 _NONE = "none"
 
 
-def active_emergency(now: datetime) -> tuple[str, datetime | None] | None:
+def active_emergency(now: datetime, cached: object = None) -> tuple[str, datetime | None] | None:
     """(reason, until) of the newest active emergency, or None; cached until it changes."""
     from apps.scaling.models import EmergencyCapacity
 
     key = _key("emergency")
-    found = cache.get(key)
+    found = cached if cached is not None else cache.get(key)
     if found is None:
         row = EmergencyCapacity.active(now).order_by("-requested_at").first()
         found = (row.reason, row.until) if row else _NONE

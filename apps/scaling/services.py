@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import asdict, replace
@@ -109,63 +110,161 @@ def decide_pool(
     config = policy_config(policy)
     if observed and load is None:
         load = observe.current_load(policy.pool)
-    ctx = context.decision_context(now, timedelta(seconds=policy.lead_time_seconds))
+    ctx, emergency = context.decision_inputs(now, timedelta(seconds=policy.lead_time_seconds))
     peak, peak_parts = forecast_peak(policy, now, ctx)
-    emergency = context.active_emergency(now)
     live = ctx.live_at(now)
     inputs = PolicyInputs(
         now=now, load=load, forecast_peak=peak, wedding_live=live, emergency=emergency is not None
     )
+    shadow = policy.mode == Mode.SHADOW
+
+    def record(state: PoolState) -> tuple[Decision, list]:
+        """The decision row and the new scale-down bookkeeping, from a state snapshot."""
+        nonlocal inputs
+        result = decide(config, _snapshot(state), inputs)
+        freeze = None
+        if result.rule == "scale_down":
+            # The calendar's freeze has the last word on a scale-down (a wedding may
+            # have been registered since the cached context was built).
+            freeze = _freeze_refusal(now)
+            if freeze:
+                inputs = replace(inputs, wedding_live=True)
+                result = decide(config, _snapshot(state), inputs)
+        decision = Decision(
+            pool=policy.pool,
+            tick=tick,
+            decided_at=now,
+            rule=result.rule,
+            reason=result.reason,
+            current_units=state.current_units,
+            desired_units=result.desired_units,
+            outcome=Decision.Outcome.SHADOW if shadow else Decision.Outcome.PENDING,
+            inputs={
+                "load": load,
+                "forecast_peak": round(peak, 3),
+                "forecast_parts": peak_parts,
+                "wedding_live": inputs.wedding_live,
+                "freeze": freeze,
+                "emergency": emergency[0] if emergency else None,
+                "load_units": result.load_units,
+                "forecast_units": result.forecast_units,
+                "mode": policy.mode,
+                "config": {
+                    k: (v.total_seconds() if isinstance(v, timedelta) else v)
+                    for k, v in asdict(config).items()
+                },
+            },
+        )
+        # Bookkeeping for scale-down moves on in shadow mode too; units change only once
+        # an actuation succeeds (see actuate()).
+        state.low_since = result.state.low_since
+        recent = [[t.timestamp(), u] for t, u in result.state.recent_needs]
+        return decision, recent
+
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return _write_in_one_trip(policy, record, started)
     try:
         with transaction.atomic():
             _relaxed_commit()
             state = locked_state(policy)
-            result = decide(config, _snapshot(state), inputs)
-            freeze = None
-            if result.rule == "scale_down":
-                # The calendar's freeze has the last word on a scale-down (a wedding may
-                # have been registered since the cached context was built).
-                freeze = _freeze_refusal(now)
-                if freeze:
-                    inputs = replace(inputs, wedding_live=True)
-                    result = decide(config, _snapshot(state), inputs)
-            shadow = policy.mode == Mode.SHADOW
-            decision = Decision.objects.create(
-                pool=policy.pool,
-                tick=tick,
-                decided_at=now,
-                rule=result.rule,
-                reason=result.reason,
-                current_units=state.current_units,
-                desired_units=result.desired_units,
-                outcome=Decision.Outcome.SHADOW if shadow else Decision.Outcome.PENDING,
-                inputs={
-                    "load": load,
-                    "forecast_peak": round(peak, 3),
-                    "forecast_parts": peak_parts,
-                    "wedding_live": inputs.wedding_live,
-                    "freeze": freeze,
-                    "emergency": emergency[0] if emergency else None,
-                    "load_units": result.load_units,
-                    "forecast_units": result.forecast_units,
-                    "mode": policy.mode,
-                    "config": {
-                        k: (v.total_seconds() if isinstance(v, timedelta) else v)
-                        for k, v in asdict(config).items()
-                    },
-                },
-                duration_ms=(time.perf_counter() - started) * 1000,
-            )
-            # Bookkeeping for scale-down moves on in shadow mode too; units change only
-            # once an actuation succeeds (see actuate()).
-            recent = [[t.timestamp(), u] for t, u in result.state.recent_needs]
-            if (state.low_since, state.recent_needs) != (result.state.low_since, recent):
-                state.low_since = result.state.low_since
-                state.recent_needs = recent
-                state.save(update_fields=["low_since", "recent_needs", "updated_at"])
+            decision, recent = record(state)
+            decision.duration_ms = (time.perf_counter() - started) * 1000
+            decision.save()
+            state.recent_needs = recent
+            state.save(update_fields=["low_since", "recent_needs", "updated_at"])
     except IntegrityError:
         return None  # another worker decided this tick
     return decision
+
+
+# One round trip for the whole write: the state row is updated only if nobody changed it
+# since we read it and nobody decided this tick yet (the UPDATE's row lock serialises
+# concurrent workers; the loser's WHERE no longer matches), and the decision is inserted
+# only if that update happened. Not waiting for the WAL flush: see _relaxed_commit().
+_ONE_TRIP_SQL = """
+BEGIN;
+SET LOCAL synchronous_commit TO OFF;
+WITH s AS (
+    UPDATE scaling_poolstate
+       SET low_since = %(low_since)s, recent_needs = %(recent)s, updated_at = clock_timestamp()
+     WHERE pool = %(pool)s AND updated_at = %(seen)s AND current_units = %(current)s
+       AND NOT EXISTS (
+           SELECT 1 FROM scaling_decision WHERE pool = %(pool)s AND tick = %(tick)s)
+ RETURNING id)
+INSERT INTO scaling_decision
+       (pool, tick, decided_at, rule, reason, inputs, current_units, desired_units, outcome,
+        actuation, error, duration_ms)
+SELECT %(pool)s, %(tick)s, %(decided_at)s, %(rule)s, %(reason)s, %(inputs)s, %(current)s,
+       %(desired)s, %(outcome)s, '[]'::jsonb, '', %(duration_ms)s
+  FROM s
+RETURNING id;
+COMMIT;
+"""
+
+
+def _write_in_one_trip(policy: ScalingPolicy, record, started: float) -> Decision | None:
+    from psycopg import ClientCursor
+    from psycopg.errors import UniqueViolation
+    from psycopg.types.json import Jsonb
+
+    for _ in range(5):
+        state = PoolState.objects.filter(pool=policy.pool).first()
+        if state is None:
+            PoolState.objects.get_or_create(
+                pool=policy.pool, defaults={"current_units": policy.baseline_units}
+            )
+            continue
+        seen = state.updated_at
+        decision, recent = record(state)
+        decision.duration_ms = (time.perf_counter() - started) * 1000
+        connection.ensure_connection()
+        raw = connection.connection
+        try:
+            with ClientCursor(raw) as cursor:
+                cursor.execute(
+                    _ONE_TRIP_SQL,
+                    {
+                        "low_since": state.low_since,
+                        "recent": Jsonb(recent),
+                        "pool": policy.pool,
+                        "seen": seen,
+                        "current": state.current_units,
+                        "tick": decision.tick,
+                        "decided_at": decision.decided_at,
+                        "rule": decision.rule,
+                        "reason": decision.reason,
+                        "inputs": Jsonb(decision.inputs),
+                        "desired": decision.desired_units,
+                        "outcome": decision.outcome,
+                        "duration_ms": decision.duration_ms,
+                    },
+                )
+                inserted = None
+                while True:  # BEGIN, SET, INSERT ... RETURNING, COMMIT: find the INSERT's rows
+                    if cursor.description is not None:
+                        inserted = cursor.fetchone()
+                    if not cursor.nextset():
+                        break
+        except Exception as exc:
+            # A script that failed half-way leaves its transaction open: close it, or the
+            # connection refuses everything after.
+            with contextlib.suppress(Exception):  # a broken connection is closed anyway
+                raw.execute("ROLLBACK")
+            if isinstance(exc, UniqueViolation):
+                return None  # another worker decided this tick
+            raise
+        if inserted is not None:
+            decision.pk = inserted[0]
+            decision.actuation, decision.error = [], ""
+            decision._state.adding = False
+            return decision
+        if (
+            decision.tick is not None
+            and Decision.objects.filter(pool=policy.pool, tick=decision.tick).exists()
+        ):
+            return None  # another worker decided this tick
+        # The state changed under us (another decision or an actuation): read it again.
+    raise RuntimeError(f"scaling {policy.pool}: pool state kept changing; decision not recorded")
 
 
 def _needs_actuation(decision: Decision) -> bool:

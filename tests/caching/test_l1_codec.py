@@ -91,3 +91,12 @@ def test_codec_rejects_corrupt_bytes_with_a_clear_error():
         codec.decode(b"z not zstd at all")
     with pytest.raises(CodecError, match="empty"):
         codec.decode(b"")
+
+
+def test_pins_are_dropped_once_their_day_is_over():
+    cache = TinyLFUCache(20 * 1024)
+    cache.put("done", "v", 1024, 100.0, pinned=True)
+    cache.put("today", "v", 1024, 200.0, pinned=True)
+    assert cache.drop_expired_pins(150.0) == 1
+    assert "done" not in cache and "today" in cache
+    assert cache.bytes == 1024

@@ -85,7 +85,7 @@ def test_a_rolled_back_write_invalidates_nothing(calendar):
         wedding.save()
         raise RuntimeError("rollback")
     assert cache.counters["invalidations_sent"] == sent
-    assert cache.peek(bundles.bundle_key(wedding.id))["couple_name"] == "Kept"
+    assert bundles.wedding_bundle(wedding.id)["couple_name"] == "Kept"
 
 
 def test_one_loader_per_key_across_processes(start_child):

@@ -124,6 +124,8 @@ def test_create_dashboard_gets_unique_slug(operator_api):
     r2 = operator_api.post("/api/v1/dashboards/", {"name": "Saturday"}, format="json")
     r3 = operator_api.post("/api/v1/dashboards/", {"name": "Saturday"}, format="json")
     assert (r2.json()["slug"], r3.json()["slug"]) == ("saturday", "saturday-2")
+    renamed = operator_api.patch("/api/v1/dashboards/saturday/", {"slug": "import"}, format="json")
+    assert renamed.status_code == 400 and "reserved" in renamed.json()["slug"][0]
     bad = operator_api.post(
         "/api/v1/dashboards/", {"name": "", "default_range": "9m"}, format="json"
     )

@@ -67,6 +67,8 @@ def open_wedding_day(page, daphne) -> None:
     login(page, daphne.url, "oscar-operator")
     page.goto(f"{daphne.url}/dashboards/wedding-day/")
     page.wait_for_selector("#conn[data-state=live]", timeout=15_000)
+    # Widgets arrive in parallel parts; wait until every one has drawn its first snapshot.
+    page.wait_for_function("() => window.wsoDashboard.firstRenderMs !== undefined")
 
 
 def test_wedding_day_live_updates_from_ingest(daphne, page, browser, wedding_day):
@@ -129,6 +131,17 @@ def test_wedding_day_live_updates_from_ingest(daphne, page, browser, wedding_day
     page.click("#theme-toggle")
     page.wait_for_timeout(300)
     screenshot(page, "dashboards-wedding-day-1920-dark")
+    # Wall mode: no menus, and every tile fits a 1080p screen.
+    page.click("#wall-btn")
+    assert not page.is_visible("header.topbar") and not page.is_visible(".toolbar")
+    bottoms = page.eval_on_selector_all(
+        "section.tile", "els => els.map(e => e.getBoundingClientRect().bottom)"
+    )
+    assert max(bottoms) <= 1080, bottoms
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(screenshot.__globals__["ARTIFACTS"] / "dashboards-wall-1920-dark.png"))
+    page.keyboard.press("Escape")
+    assert page.is_visible("header.topbar")
     page.click("#theme-toggle")
     assert_local(seen)
 
@@ -141,6 +154,27 @@ def test_keyboard_time_range_and_custom(daphne, page, wedding_day):
     with page.expect_response(lambda r: "/data/?range=15m" in r.url):
         page.keyboard.press("Enter")
     assert page.get_attribute(".range-btn[data-range='15m']", "aria-pressed") == "true"
+    # A zoomed chart keeps the user's zoom while live points are appended.
+    chart = page.locator(
+        "section.tile-chart", has=page.locator(".tile-title", has_text="Delivery latency p50")
+    )
+    plot = chart.locator(".js-plotly-plot")
+    zoom = plot.evaluate(
+        """p => { const r = [Date.now() - 600000, Date.now() - 300000];
+                  return Plotly.relayout(p, {'xaxis.range': r}).then(() => r); }"""
+    )
+    before = float(chart.get_attribute("data-last"))
+    post_samples(
+        daphne.url,
+        wedding_day["token"],
+        [{"name": "wedsync_gateway_latency_ms", "labels": {"quantile": "p50"}, "value": 33}],
+    )
+    page.wait_for_function(
+        "([el, b]) => Number(el.dataset.last) > b", arg=[chart.element_handle(), before]
+    )
+    page.wait_for_timeout(300)
+    kept = plot.evaluate("p => p.layout.xaxis.range.map(v => new Date(v).getTime())")
+    assert [round(v) for v in kept] == [round(v) for v in zoom]
     page.click(".range-btn[data-range='custom']")
     page.fill("#custom-start", "2026-06-13T10:00")
     page.fill("#custom-end", "2026-06-13T09:00")

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from apps.monitoring import conf
 from apps.monitoring.models import Sample, Series
 from apps.monitoring.permissions import INGESTERS
+from apps.monitoring.query import latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,6 +48,20 @@ def test_prometheus_text_is_accepted(admin_api):
         "wedsync_gateway_connections": {},
         "http_requests_total": {"method": "get", "code": "200"},
     }
+
+
+def test_openmetrics_text_is_accepted_with_its_timestamps_in_seconds(admin_api):
+    ts = round(time.time() - 5, 3)
+    text = (
+        "# TYPE wedsync_gateway_messages counter\n"
+        f'wedsync_gateway_messages_total{{topic="wedding"}} 12.0 {ts}\n'
+        "# EOF\n"
+    )
+    response = admin_api.post(URL, text, content_type="application/openmetrics-text; version=1.0.0")
+    assert response.status_code == 202, response.content
+    [stored] = latest("wedsync_gateway_messages_total", {"topic": "wedding"})
+    assert stored["value"] == 12.0
+    assert stored["ts"] == pytest.approx(ts, abs=0.001)
 
 
 def test_bad_prometheus_text_is_400(admin_api):

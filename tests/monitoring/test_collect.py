@@ -20,8 +20,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def _no_claim():
-    key = f"{settings.REDIS_PREFIX}:monitoring:collect:claim"
-    redis.Redis.from_url(settings.REDIS_URL).delete(key)
+    for name in ("claim", "running"):
+        redis.Redis.from_url(settings.REDIS_URL).delete(
+            f"{settings.REDIS_PREFIX}:monitoring:collect:{name}"
+        )
     yield
 
 
@@ -69,7 +71,13 @@ def test_collect_all_samples_the_platform(celery_worker):
     assert latest("wedsync_process_rss_bytes")[0]["value"] > 10_000_000
 
 
-def test_every_five_seconds_without_a_live_wedding():
+@pytest.fixture
+def instant_collection(monkeypatch):
+    """The schedule under test, without the collectors' own time (slow on a busy machine)."""
+    monkeypatch.setattr(collect, "collect_all", lambda now=None: 1)
+
+
+def test_every_five_seconds_without_a_live_wedding(instant_collection):
     assert not collect.any_wedding_live()
     assert collect.collect_if_due() is not None
     assert collect.collect_if_due() is None  # same interval: skipped
@@ -77,13 +85,48 @@ def test_every_five_seconds_without_a_live_wedding():
     assert collect.collect_if_due() is None  # still inside the 5 s interval
 
 
-def test_every_second_while_a_wedding_is_live():
+def test_every_second_while_a_wedding_is_live(instant_collection):
     _live_wedding()
     assert collect.any_wedding_live()
     assert collect.collect_if_due() is not None
     assert collect.collect_if_due() is None
     time.sleep(1.05)
     assert collect.collect_if_due() is not None
+
+
+def test_a_slow_collection_is_not_overlapped_by_the_next_tick(monkeypatch):
+    import threading
+
+    _live_wedding()  # 1 s interval
+    started, release = threading.Event(), threading.Event()
+    runs = []
+
+    def slow(now=None):
+        runs.append(1)
+        started.set()
+        release.wait(10)
+        return 1
+
+    monkeypatch.setattr(collect, "collect_all", slow)
+
+    def tick_in_another_worker():
+        from django.db import connection
+
+        try:
+            collect.collect_if_due()
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=tick_in_another_worker)
+    first.start()
+    assert started.wait(10)
+    time.sleep(1.1)  # the next interval is due, but the first run has not finished
+    assert collect.collect_if_due() is None
+    release.set()
+    first.join(10)
+    time.sleep(1.0)
+    assert collect.collect_if_due() == 1
+    assert len(runs) == 2
 
 
 def test_a_broken_app_collector_costs_only_its_samples(monkeypatch):

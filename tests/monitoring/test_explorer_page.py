@@ -39,6 +39,7 @@ def test_explorer_draws_a_metric_with_label_filters(page, daphne, operator_user)
                 }
             )
     samples.append({"name": "wedsync_db_latency_ms", "value": 2.0})
+    samples.append({"name": "quiet_metric", "value": 1.0, "ts": now - 7200})
     ingest(samples)
     ScrapeTarget.objects.create(name="supabase-realtime", url="http://127.0.0.1:1/metrics")
 
@@ -62,3 +63,8 @@ def test_explorer_draws_a_metric_with_label_filters(page, daphne, operator_user)
     assert page.locator("#chart .scatterlayer .trace").count() == 1
     assert "label.queue=alerts" in page.url
     screenshot(page, "monitor-explorer-filtered")
+
+    # A metric with nothing in the range says so instead of drawing an empty chart.
+    page.goto(f"{daphne.url}/monitor/?name=quiet_metric&range=15m")
+    expect(status).to_have_text("No samples of quiet_metric in this range.")
+    assert page.locator("#chart .main-svg").count() == 0

@@ -117,6 +117,20 @@ def test_cardinality_guard_names_the_metric_and_stores_nothing(monkeypatch):
     assert Series.objects.filter(name="per_user").count() == 4
 
 
+def test_series_gone_quiet_stop_counting_against_the_guard(monkeypatch):
+    from apps.monitoring.models import Series
+
+    monkeypatch.setattr(conf, "MAX_SERIES_PER_METRIC", 3)
+    old = time.time() - conf.RAW_RETENTION + 30
+    ingest([{"name": "pods", "labels": {"pod": f"p{i}"}, "value": 1, "ts": old} for i in range(3)])
+    with pytest.raises(IngestError):
+        ingest([{"name": "pods", "labels": {"pod": "p3"}, "value": 1}])
+    # Once the old pods' raw samples are past retention, new pods are welcome.
+    later = time.time() + 60
+    assert ingest([{"name": "pods", "labels": {"pod": "p3"}, "value": 1}], now=later) == 1
+    assert Series.objects.filter(name="pods").count() == 4
+
+
 def test_query_range_steps_and_aggregates():
     base = time.time() - 600
     base -= base % 60
@@ -177,3 +191,29 @@ def test_the_demo_seed_is_idempotent():
     assert Sample.objects.count() == first
     assert ScrapeTarget.objects.count() == 1
     assert len(query_range("wedsync_db_latency_ms", {}, time.time() - 7200, time.time())) == 1
+
+
+def test_a_retried_batch_inside_an_outer_transaction_keeps_the_outer_work():
+    from django.db import transaction
+
+    ts = time.time() - 10
+    ingest([{"name": "m", "value": 1, "ts": ts}])
+    with transaction.atomic():
+        ingest([{"name": "other", "value": 3, "ts": ts}])
+        ingest([{"name": "m", "value": 2, "ts": ts}])  # conflicts: savepoint, then upsert
+    assert dict(Sample.objects.values_list("series__name", "value")) == {"m": 2.0, "other": 3.0}
+
+
+def test_a_failing_listener_does_not_undo_or_fail_the_batch(heard):
+    from apps.monitoring.signals import samples_ingested
+
+    def broken(sender, samples, **kwargs):
+        raise RuntimeError("listener bug")
+
+    samples_ingested.connect(broken, weak=False)
+    try:
+        assert ingest([{"name": "m", "value": 1}]) == 1
+    finally:
+        samples_ingested.disconnect(broken)
+    assert Sample.objects.count() == 1
+    assert len(heard) == 1  # the other listeners still heard of it

@@ -10,7 +10,7 @@ import pytest
 from apps.monitoring import conf
 from apps.monitoring.downsample import lttb
 from apps.monitoring.ingest import ingest
-from apps.monitoring.models import Rollup, Sample
+from apps.monitoring.models import Rollup, Sample, Series
 from apps.monitoring.query import plan, query_range
 from apps.monitoring.rollups import apply_retention, rollup_all
 
@@ -102,4 +102,7 @@ def test_retention_deletes_each_tier_after_its_age():
     assert Rollup.objects.filter(resolution=60).count() == 60  # 1-minute data stays 30 days
     deleted = apply_retention(now=time.time() + conf.MINUTE_RETENTION + 10)
     assert deleted["1m"] == 60 and deleted["1h"] == 0
-    assert apply_retention(now=time.time() + conf.HOUR_RETENTION + 10)["1h"] == 1
+    last = apply_retention(now=time.time() + conf.HOUR_RETENTION + 10)
+    assert last["1h"] == 1
+    assert last["series"] == 1  # nothing left of it in any tier
+    assert not Series.objects.exists()

@@ -35,27 +35,30 @@ def make_world(
     region, _ = Region.objects.get_or_create(
         code="uk-south", defaults={"name": "UK South", "timezone": "Europe/London"}
     )
-    venue = Venue.objects.create(
-        name=f"{name} venue",
-        venue_type="banquet_hall",
-        region=region,
-        timezone="Europe/London",
-        **(venue_kwargs or {}),
-    )
+
+    def new_venue(label: str) -> object:
+        # One venue per wedding: a venue cannot host overlapping weddings.
+        return Venue.objects.create(
+            name=f"{name} venue {label}",
+            venue_type="banquet_hall",
+            region=region,
+            timezone="Europe/London",
+            **(venue_kwargs or {}),
+        )
+
     supplier = Supplier.objects.create(
         name=name, max_connections=max_connections, **supplier_kwargs
     )
     token = supplier.issue_token()
-    day = dt.date.today() if live else dt.date.today() + dt.timedelta(days=40)
-    now_local = dt.datetime.now(dt.UTC).astimezone(venue.tz)
-    start = (now_local - dt.timedelta(minutes=30)).time() if live else dt.time(14, 0)
-    end = (now_local + dt.timedelta(hours=3)).time() if live else dt.time(23, 0)
+    day = dt.date.today() + dt.timedelta(days=40)
     mine = []
     for i in range(weddings):
+        venue = new_venue(str(i))
+        now_local = dt.datetime.now(dt.UTC).astimezone(venue.tz)
         w = Wedding.objects.create(
             date=now_local.date() if live else day,
-            ceremony_time=start,
-            reception_end_time=end,
+            ceremony_time=(now_local - dt.timedelta(minutes=30)).time() if live else dt.time(14),
+            reception_end_time=(now_local + dt.timedelta(hours=3)).time() if live else dt.time(23),
             venue=venue,
             couple_name=f"{name} couple {i}",
         )
@@ -65,7 +68,7 @@ def make_world(
         date=day,
         ceremony_time=dt.time(12, 0),
         reception_end_time=dt.time(22, 0),
-        venue=venue,
+        venue=new_venue("other"),
         couple_name=f"{name} not theirs",
     )
     return SupplierCtx(supplier, token, mine, other)
@@ -116,7 +119,9 @@ class Client:
         return cls(ws, auto_pong)
 
     async def send(self, frame) -> None:
-        await self.ws.send(frame if isinstance(frame, str | bytes) else orjson.dumps(frame).decode())
+        await self.ws.send(
+            frame if isinstance(frame, str | bytes) else orjson.dumps(frame).decode()
+        )
 
     async def recv(self, timeout: float = 5.0) -> dict:
         while True:
@@ -147,7 +152,11 @@ class Client:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while len(out) < n:
-            frame = await self.recv(max(0.01, deadline - loop.time()))
+            try:
+                frame = await self.recv(max(0.01, deadline - loop.time()))
+            except TimeoutError:
+                summary = [(m["topic"], m["seq"], m["data"]) for m in out]
+                raise AssertionError(f"{len(out)} of {n} messages arrived: {summary}") from None
             if frame["op"] == "batch":
                 out.extend(frame["messages"])
             elif frame["op"] == "message":
@@ -167,5 +176,19 @@ class Client:
         await self.ws.close()
 
 
+def lease_count(supplier_id: int) -> int:
+    """Live quota leases of a supplier, read straight from Redis."""
+    import time as _time
+
+    from apps.realtime.store import get_store
+
+    store = get_store()
+    return store.sync.zcount(store.k_lease(supplier_id), int(_time.time() * 1000), "+inf")
+
+
 def run(coro):
-    return asyncio.run(coro)
+    """asyncio.run on a thread of its own: Playwright may own this thread's event loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -8,7 +8,7 @@ import pytest
 import websockets
 
 from apps.realtime.publish import publish
-from tests.realtime.conftest import Client, http, make_world, run
+from tests.realtime.conftest import Client, http, lease_count, make_world, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -95,7 +95,9 @@ def test_supplier_may_publish_to_its_own_topics_only(daphne, world):
     url = f"{daphne.url}/api/v1/realtime/publish/"
     status, body = http(url, world.token, {"topic": f"wedding:{world.weddings[0].pk}", "data": {}})
     assert status == 202, body
-    status, body = http(url, world.token, {"topic": f"wedding:{world.other_wedding.pk}", "data": {}})
+    status, body = http(
+        url, world.token, {"topic": f"wedding:{world.other_wedding.pk}", "data": {}}
+    )
     assert status == 403
     assert f"wedding:{world.other_wedding.pk}" in body["detail"]
 
@@ -124,7 +126,10 @@ def test_bad_frames_get_error_frames_and_the_connection_survives(daphne, world):
             ({"op": "subscribe", "topics": ["wedding:abc"]}, "bad_topics"),
             ({"op": "subscribe", "topics": [42]}, "bad_topics"),
             ({"op": "subscribe", "topics": ["x" * 5000]}, "bad_topics"),
-            ({"op": "subscribe", "topics": [f"wedding:{i}" for i in range(1, 102)]}, "too_many_topics"),
+            (
+                {"op": "subscribe", "topics": [f"wedding:{i}" for i in range(1, 102)]},
+                "too_many_topics",
+            ),
             ({"op": "subscribe", "topics": [topic], "since": {topic: -1}}, "bad_since"),
             ({"op": "subscribe", "topics": [topic], "since": {"wedding:999": 1}}, "bad_since"),
             ({"op": "unsubscribe", "topics": [None]}, "bad_topics"),
@@ -148,20 +153,19 @@ def test_bad_frames_get_error_frames_and_the_connection_survives(daphne, world):
 def test_frame_over_one_mib_drops_the_connection_and_releases_the_lease(daphne, world):
     """Daphne (autobahn, failByDrop) drops the TCP connection on a message over its 1 MiB
     limit: the client sees 1006 (no close frame). The gateway must still release the lease."""
-    from apps.realtime.store import get_store
 
     async def go():
         client = await Client.connect(daphne.ws_url, world.token)
         await client.send({"op": "ping"})
         await client.expect("pong")
-        assert await get_store().lease_count(world.supplier.pk) == 1
+        assert lease_count(world.supplier.pk) == 1
         await client.send("y" * (1024 * 1024 + 10))
         assert await client.close_code() is None  # abnormal closure: 1006 on the client
         for _ in range(50):
-            if await get_store().lease_count(world.supplier.pk) == 0:
+            if lease_count(world.supplier.pk) == 0:
                 break
             await asyncio.sleep(0.1)
-        assert await get_store().lease_count(world.supplier.pk) == 0
+        assert lease_count(world.supplier.pk) == 0
 
     run(go())
 

@@ -82,6 +82,8 @@ def make_wedding(london):
 def _fresh_forecast_cache():
     """Cached forecast contexts outlive a test's rolled-back rows: start each test clean."""
     from apps.scaling.context import bump_calendar_version, forget_emergency
+    from apps.scaling.observe import forget_observations
 
     bump_calendar_version()
     forget_emergency()
+    forget_observations()

@@ -191,9 +191,32 @@ def test_a_scale_down_is_refused_by_the_calendar_freeze(web_policy, make_wedding
     PoolState.objects.create(pool="web", current_units=12)
     make_wedding(NOON.date(), time(14), time(22))
     empty = context.DecisionContext(context.decision_context(NOON, timedelta(0)).points, [])
-    monkeypatch.setattr(context, "decision_context", lambda now, lead: empty)
+    monkeypatch.setattr(context, "decision_context", lambda now, lead, version=None: empty)
     web_policy.stabilisation_seconds = 0
     web_policy.save()
     d = services.decide_pool(web_policy, NOON, load=100)
     assert d.rule == "hold_freeze"
     assert "wedding-day freeze" in d.inputs["freeze"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_ingest_batches_feed_the_observed_load_through_redis(web_policy):
+    import time as _time
+
+    from apps.monitoring.ingest import ingest
+    from apps.monitoring.models import Sample
+    from apps.scaling import observe
+
+    now = _time.time()
+    samples = [
+        {"name": "wedsync_gateway_connections", "labels": {"process": p}, "value": v, "ts": now - 2}
+        for p, v in (("a", 700.0), ("b", 500.0))
+    ]
+    ingest(samples)
+    assert observe._from_redis("wedsync_gateway_connections") is not None
+    # An older batch committed late does not overwrite the newer value.
+    ingest([{**samples[0], "value": 1.0, "ts": now - 60}])
+    Sample.objects.all().delete()  # the decision no longer needs the database for this
+    assert observe.current_load("web", now) == 1200
+    d = services.decide_pool(web_policy)
+    assert d.inputs["load"] == 1200 and d.desired_units == 16

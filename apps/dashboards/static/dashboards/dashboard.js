@@ -130,25 +130,33 @@
     return tools;
   }
 
+  function buildTile(spec) {
+    var title = el("h2", { class: "tile-title", id: "wt-" + spec.id, text: spec.title });
+    var head = el("header", { class: "tile-head" }, [title, cfg.canEdit ? tileTools(spec.id) : null]);
+    var body = el("div", { class: "tile-body" }, [el("p", { class: "muted", text: "Loading…" })]);
+    var tile = el("section", { class: "tile tile-" + spec.kind, "data-widget": spec.id, "data-kind": spec.kind, "aria-labelledby": "wt-" + spec.id }, [head, body]);
+    tile.style.setProperty("--w", spec.width);
+    tile.style.setProperty("--h", spec.height);
+    state.widgets[spec.id] = { spec: spec, el: tile, body: body, payload: null };
+    return tile;
+  }
+
+  function dropTile(id) {
+    var w = state.widgets[id];
+    if (!w) return;
+    if (w.plot && window.Plotly) { try { Plotly.purge(w.plot); } catch (e) { /* gone */ } }
+    delete state.widgets[id];
+    return w.el;
+  }
+
   function buildGrid() {
+    Object.keys(state.widgets).forEach(dropTile);
     grid.innerHTML = "";
     var specs = cfg.widgets.slice().sort(function (a, b) { return a.position - b.position || a.id - b.id; });
-    var old = state.widgets;
-    state.widgets = {};
     if (!specs.length) {
       grid.appendChild(el("p", { class: "empty", id: "grid-empty", text: "This dashboard has no widgets yet" + (cfg.canEdit ? ": press “Edit”, then “Add widget”." : ".") }));
     }
-    specs.forEach(function (spec) {
-      var title = el("h2", { class: "tile-title", id: "wt-" + spec.id, text: spec.title });
-      var head = el("header", { class: "tile-head" }, [title, cfg.canEdit ? tileTools(spec.id) : null]);
-      var body = el("div", { class: "tile-body" }, [el("p", { class: "muted", text: "Loading…" })]);
-      var tile = el("section", { class: "tile tile-" + spec.kind, "data-widget": spec.id, "data-kind": spec.kind, "aria-labelledby": "wt-" + spec.id }, [head, body]);
-      tile.style.setProperty("--w", spec.width);
-      tile.style.setProperty("--h", spec.height);
-      grid.appendChild(tile);
-      state.widgets[spec.id] = { spec: spec, el: tile, body: body, payload: null };
-      if (old[spec.id] && old[spec.id].plot) { try { Plotly.purge(old[spec.id].plot); } catch (e) { /* gone */ } }
-    });
+    specs.forEach(function (spec) { grid.appendChild(buildTile(spec)); });
   }
 
   function renderMetric(w, p) {
@@ -433,20 +441,58 @@
     else if (w.spec.kind === "alert" && isEmergency(w)) renderEmergency(w, p);
   }
 
+  // Plotly (4.6 MB) is parsed after this file, so the socket and the data requests start
+  // while the browser is still compiling it; rendering waits for it.
+  function plotlyReady() {
+    if (window.Plotly) return Promise.resolve();
+    // plotly.min.js is deferred: it runs after parsing, at a moment no event marks exactly
+    // (readyState is already "interactive" before deferred scripts run), so look for it.
+    return new Promise(function (resolve, reject) {
+      var tries = 0;
+      (function check() {
+        if (window.Plotly) return resolve();
+        if (++tries > 1200) return reject(new Error("plotly.min.js did not load"));
+        setTimeout(check, 25);
+      })();
+    });
+  }
+
+  var CHUNKS = Number((location.search.match(/[?&]chunks=(\d+)/) || [])[1]) || 4;
+  function chunked(ids) {
+    // Parallel requests: the server computes several widgets at once (its views run in a
+    // thread each) and the page draws each part as it arrives.
+    var parts = [];
+    for (var i = 0; i < Math.min(CHUNKS, ids.length); i++) parts.push([]);
+    ids.forEach(function (id, i) { parts[i % parts.length].push(id); });
+    return parts;
+  }
+
   function loadSnapshot(widgetIds) {
-    var q = base + "data/?" + rangeQuery() + (widgetIds ? "&widgets=" + widgetIds.join(",") : "");
-    if (/[?&]downsample=0/.test(location.search)) q += "&downsample=0"; // comparison runs only
+    var full = !widgetIds;
+    var first = full && state.firstRenderMs === undefined;
+    var ids = widgetIds || Object.keys(state.widgets).map(Number).filter(function (id) {
+      return !(state.widgets[id].spec.kind === "alert" && !isEmergency(state.widgets[id]));
+    });
+    var extra = /[?&]downsample=0/.test(location.search) ? "&downsample=0" : ""; // comparisons only
     var started = performance.now();
-    var p = api(q).then(function (snap) {
-      Object.keys(snap.widgets).forEach(function (id) {
-        var w = state.widgets[id];
-        if (w) applyPayload(w, snap.widgets[id]);
+    if (first) performance.mark("wso-snapshot-start");
+    var parts = ids.length ? chunked(ids) : [];
+    var p = Promise.all(parts.map(function (part) {
+      var fetched = api(base + "data/?" + rangeQuery() + "&widgets=" + part.join(",") + extra);
+      return Promise.all([fetched, plotlyReady()]).then(function (r) {
+        var snap = r[0];
+        Object.keys(snap.widgets).forEach(function (id) {
+          var w = state.widgets[id];
+          if (w) applyPayload(w, snap.widgets[id]);
+        });
       });
+    })).then(function () {
       state.lastSnapshotMs = performance.now() - started;
       updatedEl.textContent = "Updated " + new Date().toLocaleTimeString();
-      if (!widgetIds) document.body.setAttribute("data-rendered", String(Date.now()));
-      if (!widgetIds && state.firstRenderMs === undefined) {
+      if (full) document.body.setAttribute("data-rendered", String(Date.now()));
+      if (first) {
         state.firstRenderMs = performance.now(); // since navigation start: the bench's figure
+        performance.mark("wso-rendered");
         state.firstPoints = Object.keys(state.widgets).reduce(function (n, id) {
           var w = state.widgets[id];
           return n + (w.plot ? w.plot.data.reduce(function (m, t) { return m + t.x.length; }, 0) : 0);
@@ -455,13 +501,15 @@
     }).catch(function (err) {
       say("Could not load data: " + errorText(err), true);
     });
-    if (!widgetIds) p = Promise.all([p, loadAlerts()]);
+    if (full) p = Promise.all([p, loadAlerts()]);
     return p;
   }
 
-  function resync(reason) {
+  function resync(reason, spread) {
     if (state.resyncTimer) return;
     setConn("resync", "Resyncing…");
+    // A feed blip tells every open page at once: spread their reloads over a few seconds.
+    var delay = 150 + (spread ? Math.random() * spread : 0);
     state.resyncTimer = setTimeout(function () {
       state.resyncTimer = null;
       state.resyncs = (state.resyncs || 0) + 1;
@@ -469,7 +517,7 @@
       loadSnapshot().then(function () {
         if (state.ws && state.ws.readyState === WebSocket.OPEN) setConn("live", "Live");
       });
-    }, 150);
+    }, delay);
   }
 
   // ---------- live samples ----------
@@ -549,6 +597,7 @@
     var ws = new WebSocket(window.wso.wsUrl("/ws/ops/"));
     state.ws = ws;
     ws.onopen = function () {
+      performance.mark("wso-ws-open");
       ws.send(JSON.stringify({ op: "subscribe", series: cfg.series }));
     };
     ws.onmessage = function (ev) {
@@ -569,7 +618,7 @@
       } else if (frame.op === "batch") {
         frame.frames.forEach(onSamples);
       } else if (frame.op === "resync") {
-        resync(frame.reason || "server asked");
+        resync(frame.reason || "server asked", 3000);
       } else if (frame.op === "alert" && frame.alert) {
         state.alerts[frame.alert.id] = frame.alert;
         renderAlerts();
@@ -635,6 +684,38 @@
     if (state.follow && state.range !== "custom" && !document.hidden && !state.editing) loadSnapshot();
   }, 60000);
 
+  // Wall mode: hide the menus and size the rows so every tile fits the screen.
+  var wallBtn = document.getElementById("wall-btn");
+  function fitWall() {
+    grid.style.gridAutoRows = "";
+    if (!document.body.classList.contains("wall")) return resizePlots();
+    var rows = getComputedStyle(grid).gridTemplateRows.split(" ").length;
+    var gap = parseFloat(getComputedStyle(grid).rowGap) || 0;
+    var room = window.innerHeight - grid.getBoundingClientRect().top - 10;
+    var h = Math.max(64, Math.floor((room - gap * (rows - 1)) / rows));
+    grid.style.gridAutoRows = h + "px";
+    resizePlots();
+  }
+  function resizePlots() {
+    if (!window.Plotly) return;
+    Object.keys(state.widgets).forEach(function (id) {
+      if (state.widgets[id].plot) Plotly.Plots.resize(state.widgets[id].plot);
+    });
+  }
+  function setWall(on) {
+    document.body.classList.toggle("wall", on);
+    wallBtn.setAttribute("aria-pressed", String(on));
+    connEl.title = on ? "Wall mode: press Esc to show the menus" : "";
+    fitWall();
+  }
+  wallBtn.addEventListener("click", function () { setWall(true); });
+  document.getElementById("wall-exit").addEventListener("click", function () { setWall(false); wallBtn.focus(); });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape" && document.body.classList.contains("wall")) setWall(false);
+  });
+  window.addEventListener("resize", function () { if (document.body.classList.contains("wall")) fitWall(); });
+  if (/[?&]wall=1/.test(location.search)) setTimeout(function () { setWall(true); }, 0);
+
   document.getElementById("export-btn").addEventListener("click", function () {
     api(base + "export/").then(function (doc) {
       var blob = new Blob([JSON.stringify(doc, null, 2)], { type: "application/json" });
@@ -673,15 +754,25 @@
     var metricsLoaded = false;
 
     function spec(id) { return cfg.widgets.filter(function (w) { return w.id === id; })[0]; }
-    function refresh() {
+    function resubscribe() {
       var before = cfg.series.join(",");
       cfg.series = Array.from(new Set([].concat.apply(cfg.series, cfg.widgets.map(function (w) { return (w.queries || []).map(function (q) { return q.name; }); })))).sort();
-      buildGrid();
-      loadSnapshot();
       if (cfg.series.join(",") !== before && state.ws && state.ws.readyState === WebSocket.OPEN) {
-        state.quietSubscribe = true; // the snapshot above already covers it
+        state.quietSubscribe = true; // the widget's own snapshot covers what came before
         state.ws.send(JSON.stringify({ op: "subscribe", series: cfg.series }));
       }
+    }
+    // Only the tile that changed is rebuilt and reloaded; the others keep drawing live.
+    function showWidget(w) {
+      var old = state.widgets[w.id] ? dropTile(w.id) : null;
+      var tile = buildTile(w);
+      var empty = document.getElementById("grid-empty");
+      if (empty) empty.remove();
+      if (old) grid.replaceChild(tile, old);
+      else grid.appendChild(tile);
+      resubscribe();
+      if (w.kind === "alert" && !isEmergency(state.widgets[w.id])) loadAlerts();
+      else loadSnapshot([w.id]);
     }
     function patch(id, body) {
       return api("/api/v1/dashboard-widgets/" + id + "/", { method: "PATCH", body: body }).then(function (w) {
@@ -763,7 +854,7 @@
       req.then(function (w) {
         dialog.close();
         say((editingId ? "Saved “" : "Added “") + w.title + "”.");
-        refresh();
+        showWidget(w);
       }).catch(function (err) { errors.textContent = errorText(err); });
     });
     document.getElementById("wf-cancel").addEventListener("click", function () { dialog.close(); });
@@ -783,8 +874,10 @@
       if (j < 0 || j >= order.length) return;
       order.splice(i, 1); order.splice(j, 0, id);
       api(base + "reorder/", { method: "POST", body: { order: order } }).then(function () {
-        order.forEach(function (wid, pos) { spec(wid).position = pos; });
-        refresh();
+        order.forEach(function (wid, pos) {
+          spec(wid).position = pos;
+          grid.appendChild(state.widgets[wid].el); // moves the node; its chart keeps drawing
+        });
         var b = grid.querySelector('[data-tool="' + (delta < 0 ? "move-left" : "move-right") + '"][data-id="' + id + '"]');
         if (b) b.focus();
       }).catch(function (err) { say("Could not move: " + errorText(err), true); });
@@ -808,7 +901,8 @@
           if (!window.confirm("Remove “" + spec(id).title + "” from this dashboard?")) return;
           api("/api/v1/dashboard-widgets/" + id + "/", { method: "DELETE" }).then(function () {
             cfg.widgets = cfg.widgets.filter(function (w) { return w.id !== id; });
-            refresh();
+            var gone = dropTile(id);
+            if (gone) gone.remove();
             say("Widget removed.");
           }).catch(function (err) { say("Could not remove: " + errorText(err), true); });
         }

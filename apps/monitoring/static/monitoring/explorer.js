@@ -11,6 +11,8 @@
   var filters = document.getElementById("label-filters");
   var statusEl = document.getElementById("status");
   var chart = document.getElementById("chart");
+  var auto = document.getElementById("auto");
+  var timer = null;
   var params = new URLSearchParams(location.search);
 
   function option(select, value, text) {
@@ -74,6 +76,7 @@
     var labels = chosenLabels();
     Object.keys(labels).forEach(function (k) { q.set("label." + k, labels[k]); });
     var share = new URLSearchParams({ name: metric.value, range: range.value, agg: agg.value });
+    if (auto.checked) share.set("auto", "1");
     if (step.value) share.set("step", step.value);
     Object.keys(labels).forEach(function (k) { share.set("label." + k, labels[k]); });
     history.replaceState(null, "", "?" + share.toString());
@@ -88,6 +91,11 @@
         };
       });
       var points = body.series.reduce(function (n, s) { return n + s.points.length; }, 0);
+      if (!points) {
+        Plotly.purge(chart);
+        say("No samples of " + metric.value + " in this range.");
+        return;
+      }
       Plotly.react(chart, traces, {
         margin: { t: 20, r: 20, b: 40, l: 60 },
         paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
@@ -108,5 +116,12 @@
   metric.addEventListener("change", function () { loadLabels().then(draw); });
   form.addEventListener("submit", function (e) { e.preventDefault(); draw(); });
   document.addEventListener("wso:theme", draw);
+  auto.checked = params.get("auto") === "1";
+  function schedule() {
+    if (timer) clearInterval(timer);
+    timer = auto.checked ? setInterval(draw, 10000) : null;
+  }
+  auto.addEventListener("change", schedule);
+  schedule();
   loadLabels(initial).then(draw);
 })();

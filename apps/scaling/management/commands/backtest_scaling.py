@@ -29,7 +29,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         today = datetime.now(UTC).date()
-        parser.add_argument("--from", dest="start", default=str(today.replace(month=1, day=1)))
+        # Default: the coming year, where the demo calendar's weddings are.
+        parser.add_argument("--from", dest="start", default=str(today))
         parser.add_argument("--to", dest="end", default=None, help="default: a year after --from")
         parser.add_argument(
             "--source",

@@ -1,17 +1,23 @@
 """The project's URLs plus a baseline ingest endpoint: DRF serializer + bulk_create.
 
 This is how the endpoint would look written the usual DRF way; the benchmark
-measures it in the same run as the real one (apps/monitoring/api.py).
+measures it in the same run as the real one (apps/monitoring/api.py). Both announce
+committed batches the same way (samples_ingested), so the receivers' work (alert
+windows, dashboard pushes) weighs on both; BENCH_INGEST_RECEIVERS=0 disconnects
+them to measure the storage path alone.
 """
+
+import os
 
 from django.urls import path
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.monitoring.ingest import Batch, _resolve_series
+from apps.monitoring.ingest import Batch, _announce, _resolve_series
 from apps.monitoring.models import Sample, series_key
 from apps.monitoring.permissions import CanIngestMetrics
+from apps.monitoring.signals import samples_ingested
 from wedsync_ops.urls import urlpatterns as project_urls
 
 
@@ -53,8 +59,14 @@ class BaselineIngestView(APIView):
                     for sid, ts, v in zip(ids, batch.ts, batch.values, strict=True)
                 ]
             )
+            announced = list(zip(batch.names, batch.labels, batch.ts, batch.values, strict=True))
+            transaction.on_commit(lambda: _announce(announced))
         return Response({"accepted": len(batch)}, status=202)
 
+
+if os.environ.get("BENCH_INGEST_RECEIVERS") == "0":
+    samples_ingested.receivers = []
+    samples_ingested.sender_receivers_cache.clear()
 
 urlpatterns = [
     path("bench/baseline-metrics/", BaselineIngestView.as_view()),

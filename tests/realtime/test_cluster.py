@@ -1,0 +1,212 @@
+"""Several Daphne processes sharing Redis; processes and Redis dying under live clients."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+
+import pytest
+
+from tests.realtime.conftest import Client, http, lease_count, make_world, run
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def pair(start_daphne):
+    return start_daphne(), start_daphne()
+
+
+def test_quota_is_global_across_processes(pair, transactional_db, staff_token):
+    a, b = pair
+    ctx = make_world("Two-seat studio", max_connections=2)
+
+    async def go():
+        first = await Client.connect(a.ws_url, ctx.token)
+        second = await Client.connect(b.ws_url, ctx.token)
+        for c in (first, second):
+            await c.send({"op": "ping"})
+            await c.expect("pong")
+        third = await Client.connect(b.ws_url, ctx.token)
+        assert await third.close_code() == 4429
+        fourth = await Client.connect(a.ws_url, ctx.token)
+        assert await fourth.close_code() == 4429
+        await first.close()
+        await asyncio.sleep(0.3)
+        again = await Client.connect(b.ws_url, ctx.token)
+        await again.send({"op": "ping"})
+        await again.expect("pong")
+        # The report counts both processes and the rejections.
+        await asyncio.sleep(1.5)
+        status, report = await asyncio.to_thread(
+            http, f"{a.url}/api/v1/realtime/health/", staff_token
+        )
+        assert status == 200, report
+        assert report["processes"] >= 2
+        assert report["connections_per_supplier"][str(ctx.supplier.pk)] == 2
+        assert report["quota_rejections"] >= 2
+
+    run(go())
+
+
+def test_publish_through_one_process_reaches_subscribers_on_the_other(pair, world, staff_token):
+    a, b = pair
+    topic = f"wedding:{world.weddings[0].pk}"
+
+    async def go():
+        on_a = await Client.connect(a.ws_url, world.token)
+        on_b = await Client.connect(b.ws_url, world.token)
+        await on_a.subscribe([topic])
+        await on_b.subscribe([topic])
+        status, body = await asyncio.to_thread(
+            http,
+            f"{a.url}/api/v1/realtime/publish/",
+            staff_token,
+            {"topic": topic, "data": {"x": 1}},
+        )
+        assert status == 202, body
+        for client in (on_a, on_b):
+            (message,) = await client.messages(1)
+            assert (message["seq"], message["data"]) == (body["seq"], {"x": 1})
+
+    run(go())
+
+
+def test_killed_process_leaks_no_quota(start_daphne, transactional_db):
+    doomed = start_daphne({"GATEWAY_LEASE_TTL": "2"})
+    survivor = start_daphne({"GATEWAY_LEASE_TTL": "2"})
+    ctx = make_world("One-seat", max_connections=1)
+
+    async def go():
+        held = await Client.connect(doomed.ws_url, ctx.token)
+        await held.send({"op": "ping"})
+        await held.expect("pong")
+        refused = await Client.connect(survivor.ws_url, ctx.token)
+        assert await refused.close_code() == 4429
+        doomed.kill()
+        started = time.monotonic()
+        while True:
+            client = await Client.connect(survivor.ws_url, ctx.token)
+            try:
+                await client.send({"op": "ping"})
+                await client.expect("pong", timeout=1)
+                break
+            except Exception:
+                assert time.monotonic() - started < 6, "lease of the dead process never expired"
+                await asyncio.sleep(0.3)
+        # Freed by expiry (TTL 2 s), not by anyone releasing it.
+        assert time.monotonic() - started > 0.5
+
+    run(go())
+
+
+def test_dead_connection_is_closed_4408_and_its_lease_released(start_daphne, transactional_db):
+    server = start_daphne({"GATEWAY_DEAD_GRACE": "1", "GATEWAY_DEAD_FACTOR": "2"})
+    ctx = make_world("Flaky signal", venue_kwargs={"heartbeat_seconds": 1})
+    topic = f"wedding:{ctx.weddings[0].pk}"
+
+    async def go():
+        alive = await Client.connect(server.ws_url, ctx.token, auto_pong=True)
+        silent = await Client.connect(server.ws_url, ctx.token, auto_pong=False)
+        await alive.subscribe([topic])
+        await silent.subscribe([topic])
+        assert lease_count(ctx.supplier.pk) == 2
+        # The alive client keeps reading (and answering pings) meanwhile.
+        answering = asyncio.create_task(alive.recv(timeout=30))
+        assert await silent.close_code(timeout=8) == 4408
+        await asyncio.sleep(1)
+        assert not answering.done(), answering
+        answering.cancel()
+        await asyncio.gather(answering, return_exceptions=True)
+        # The answering client got pings at the venue's 1 s interval and is still here.
+        await alive.send({"op": "ping"})
+        await alive.expect("pong")  # reads (and answers) the pings queued before it
+        assert alive.pings >= 2
+        assert lease_count(ctx.supplier.pk) == 1
+
+    run(go())
+
+
+def _metric(url: str, name: str) -> str:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return "\n".join(line for line in text.splitlines() if line.startswith(name))
+
+
+@pytest.mark.fault
+def test_redis_killed_and_restarted_nobody_disconnected_nothing_lost(
+    start_daphne, start_redis, world, staff_token
+):
+    redis_server = start_redis()
+    redis_url = f"redis://127.0.0.1:{redis_server.port}/0"
+    server = start_daphne({"REDIS_URL": redis_url, "GATEWAY_BREAKER_RESET": "0.5"})
+    topics = [f"wedding:{w.pk}" for w in world.weddings]
+    n_clients = 20
+    world.supplier.max_connections = 100
+    world.supplier.save()
+
+    async def go():
+        clients = [await Client.connect(server.ws_url, world.token) for _ in range(n_clients)]
+        for c in clients:
+            await c.subscribe(topics)
+        published: dict[str, list[int]] = {t: [] for t in topics}
+        queued = 0
+
+        async def pub(i: int) -> None:
+            nonlocal queued
+            topic = topics[i % len(topics)]
+            status, body = await asyncio.to_thread(
+                http,
+                f"{server.url}/api/v1/realtime/publish/",
+                staff_token,
+                {"topic": topic, "data": {"i": i}},
+            )
+            assert status == 202, body
+            published[topic].append(i)
+            queued += body["queued"]
+
+        i = 0
+        for _ in range(10):
+            await pub(i)
+            i += 1
+        redis_server.kill()
+        outage_started = time.monotonic()
+        for _ in range(20):  # publishing continues during the outage
+            await pub(i)
+            i += 1
+            await asyncio.sleep(0.05)
+        assert queued > 0, "no publish went to the outbox while Redis was dead"
+        # Breaker open: new connections are told to come back later; /metrics says so.
+        newcomer = await Client.connect(server.ws_url, world.token)
+        assert await newcomer.close_code() == 1013
+        assert 'wedsync_gateway_breaker_open{breaker="redis"} 1.0' in await asyncio.to_thread(
+            _metric, server.url, "wedsync_gateway_breaker_open"
+        )
+        restarted = start_redis(port=redis_server.port)
+        back_at = time.monotonic()
+        assert restarted.port == redis_server.port
+        for _ in range(10):
+            await pub(i)
+            i += 1
+        # Every client gets every message of every topic, in order, without disconnecting.
+        total = sum(len(v) for v in published.values())
+        for c in clients:
+            got = await c.messages(total, timeout=10)
+            for topic in topics:
+                data = [m["data"]["i"] for m in got if m["topic"] == topic]
+                assert data == published[topic]
+                seqs = [m["seq"] for m in got if m["topic"] == topic]
+                assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        recovery = time.monotonic() - back_at
+        assert recovery <= 10, f"recovery took {recovery:.1f} s"
+        assert time.monotonic() - outage_started < 30
+        for c in clients:
+            await c.send({"op": "ping"})
+            await c.expect("pong")
+        # And new connections are welcome again.
+        late = await Client.connect(server.ws_url, world.token)
+        await late.send({"op": "ping"})
+        await late.expect("pong")
+
+    run(go())
