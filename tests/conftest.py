@@ -291,11 +291,12 @@ def operator_api(operator_user):
 # --- browser -------------------------------------------------------------------
 
 
-def run_async(coro):
+def run_async(coro, timeout: float = 300.0):
     """Run a coroutine to completion on a fresh loop in its own thread.
 
     Safe wherever a sync Playwright session holds the main thread's event loop
-    (where plain asyncio.run() would refuse to start)."""
+    (where plain asyncio.run() would refuse to start). The thread is a daemon and the wait
+    is bounded, so a stuck coroutine fails its test instead of hanging the whole run."""
     import asyncio
     import threading
 
@@ -307,9 +308,11 @@ def run_async(coro):
         except BaseException as exc:  # handed back to the caller below
             result["error"] = exc
 
-    thread = threading.Thread(target=target)
+    thread = threading.Thread(target=target, daemon=True)
     thread.start()
-    thread.join()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"coroutine still running after {timeout}s")
     if "error" in result:
         raise result["error"]
     return result.get("value")

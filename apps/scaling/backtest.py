@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -594,8 +595,21 @@ def save_chart(fig, html_path, png_path) -> str | None:
     for name in ("kaleido", "logistro"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("choreographer").setLevel(logging.CRITICAL)
-    try:
-        fig.write_image(str(png_path), width=1400, height=900)
-    except Exception as exc:  # the HTML is the record; the PNG is a convenience
-        return f"PNG not written: {exc}"
+    # kaleido runs its own asyncio loop: give it a thread with none, whatever loop the
+    # caller (a test with Playwright, an ASGI worker) has running in this one.
+    errors: list[Exception] = []
+
+    def render() -> None:
+        try:
+            fig.write_image(str(png_path), width=1400, height=900)
+        except Exception as exc:  # the HTML is the record; the PNG is a convenience
+            errors.append(exc)
+
+    worker = threading.Thread(target=render, name="backtest-png", daemon=True)
+    worker.start()
+    worker.join(120)
+    if worker.is_alive():
+        return "PNG not written: kaleido did not finish within 120 s"
+    if errors:
+        return f"PNG not written: {errors[0]}"
     return None

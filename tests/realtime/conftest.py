@@ -166,11 +166,18 @@ class Client:
         return out
 
     async def close_code(self, timeout: float = 5.0) -> int | None:
+        """The close code the server sends within `timeout` (frames before it are skipped).
+
+        Bounded overall: a server that keeps sending pings but never closes fails the test
+        instead of hanging it."""
         try:
-            while True:
-                await asyncio.wait_for(self.ws.recv(), timeout)
+            async with asyncio.timeout(timeout):
+                while True:
+                    await self.ws.recv()
         except websockets.ConnectionClosed as exc:
             return exc.rcvd.code if exc.rcvd else None
+        except TimeoutError:
+            raise AssertionError(f"the server did not close within {timeout}s") from None
 
     async def close(self) -> None:
         await self.ws.close()
@@ -186,9 +193,12 @@ def lease_count(supplier_id: int) -> int:
     return store.sync.zcount(store.k_lease(supplier_id), int(_time.time() * 1000), "+inf")
 
 
-def run(coro):
-    """asyncio.run on a thread of its own: Playwright may own this thread's event loop."""
-    from concurrent.futures import ThreadPoolExecutor
+def run(coro, timeout: float = 120.0):
+    """asyncio.run on a thread of its own (Playwright may own this thread's event loop),
+    bounded so a stuck scenario fails the test rather than hanging the suite."""
+    from tests.conftest import run_async
 
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+    async def bounded():
+        return await asyncio.wait_for(coro, timeout)
+
+    return run_async(bounded(), timeout=timeout + 30)

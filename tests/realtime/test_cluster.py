@@ -109,21 +109,26 @@ def test_dead_connection_is_closed_4408_and_its_lease_released(start_daphne, tra
     async def go():
         alive = await Client.connect(server.ws_url, ctx.token, auto_pong=True)
         silent = await Client.connect(server.ws_url, ctx.token, auto_pong=False)
-        await alive.subscribe([topic])
-        await silent.subscribe([topic])
-        assert lease_count(ctx.supplier.pk) == 2
-        # The alive client keeps reading (and answering pings) meanwhile.
-        answering = asyncio.create_task(alive.recv(timeout=30))
-        assert await silent.close_code(timeout=8) == 4408
-        await asyncio.sleep(1)
-        assert not answering.done(), answering
-        answering.cancel()
-        await asyncio.gather(answering, return_exceptions=True)
-        # The answering client got pings at the venue's 1 s interval and is still here.
-        await alive.send({"op": "ping"})
-        await alive.expect("pong")  # reads (and answers) the pings queued before it
-        assert alive.pings >= 2
-        assert lease_count(ctx.supplier.pk) == 1
+        try:
+            await alive.subscribe([topic])
+            await silent.subscribe([topic])
+            assert lease_count(ctx.supplier.pk) == 2
+            # The alive client keeps reading (and answering pings) meanwhile.
+            answering = asyncio.create_task(alive.recv(timeout=30))
+            assert await silent.close_code(timeout=8) == 4408
+            await asyncio.sleep(1)
+            assert not answering.done(), answering
+            answering.cancel()
+            await asyncio.gather(answering, return_exceptions=True)
+            # The answering client got pings at the venue's 1 s interval and is still here.
+            await alive.send({"op": "ping"})
+            await alive.expect("pong")  # reads (and answers) the pings queued before it
+            assert alive.pings >= 2
+            assert lease_count(ctx.supplier.pk) == 1
+        finally:
+            # Closed explicitly so no client task outlives the scenario's event loop.
+            for client in (alive, silent):
+                await asyncio.wait_for(client.close(), 5)
 
     run(go())
 

@@ -41,6 +41,7 @@ def test_backtest_reports_three_policies_and_writes_the_chart(tmp_path):
     assert sat["predictive"] < sat["reactive"]
     html = (tmp_path / "backtest.html").read_text()
     assert 'src="https://cdn.plot.ly' not in html and len(html) > 1_000_000  # plotly.js inlined
+    assert "PNG not written" not in text, text[-500:]
     png = (tmp_path / "backtest.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
 
