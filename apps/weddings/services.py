@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from apps.weddings.models import Venue, Wedding
 
@@ -98,6 +98,24 @@ def save_wedding(
     wedding = wedding or Wedding()
     for name, value in fields.items():
         setattr(wedding, name, value)
+    # Two bookings racing for one venue can deadlock inside PostgreSQL (each waits on the
+    # other's exclusion-constraint check); the loser is retried and then gets the clear
+    # overlap 400 instead of a 503.
+    for attempt in range(3):
+        try:
+            return _save_once(wedding, suppliers)
+        except OperationalError as exc:
+            if attempt == 2 or getattr(exc.__cause__, "sqlstate", None) not in RETRYABLE:
+                raise
+            if wedding._state.adding:
+                wedding.pk = None
+    raise AssertionError("unreachable")
+
+
+RETRYABLE = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+
+
+def _save_once(wedding: Wedding, suppliers: Iterable[Any] | None) -> Wedding:
     lock = _sqlite_write_lock if connection.vendor == "sqlite" else nullcontext()
     with lock, transaction.atomic():
         check_times(wedding)

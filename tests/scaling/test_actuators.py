@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -136,6 +137,11 @@ def test_celery_actuator_grows_and_shrinks_a_real_worker_pool(
     host = f"scaling-act-{os.getpid()}@{socket.gethostname()}"  # ours alone
     start_celery_worker(name=host, concurrency=2)
     settings.SCALING_CELERY_DESTINATION = [host]
+    # The fixture returns once *a* worker answers a task (the session's may be first);
+    # wait until this one answers remote control too.
+    deadline = time.monotonic() + 30
+    while actuators.celery_pool_sizes([host]) != {host: 2} and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert actuators.celery_pool_sizes([host]) == {host: 2}
     worker_policy.actuators = ["celery"]
     worker_policy.save()
