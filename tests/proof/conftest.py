@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-
-def feature_missing(module: str) -> str | None:
-    """Why a test must wait: the feature's module is not merged on this branch yet."""
-    if importlib.util.find_spec(module) is None:
-        return f"{module} is not on this branch yet (its feature has not been merged)"
-    return None
-
-
-def needs(*modules: str):
-    """Skip (with the reason) until every module exists; the test then runs for real."""
-    reasons = [r for r in (feature_missing(m) for m in modules) if r]
-    return pytest.mark.skipif(bool(reasons), reason="; ".join(reasons) or "n/a")
 
 
 @dataclass

@@ -18,9 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.conftest import _spawn
-from tests.proof.conftest import needs
 
-pytestmark = [pytest.mark.fault, needs("apps.alerts.notify", "apps.alerts.engine")]
+pytestmark = [pytest.mark.fault]
 
 WORKER_ENV = {
     # A task on a killed worker comes back after the visibility timeout...

@@ -14,12 +14,11 @@ import time
 import pytest
 import websockets
 
-from tests.proof.conftest import needs
 from tests.proof.gateway_client import open_code
 
 TTL = 3.0
 QUOTA = 4
-pytestmark = [pytest.mark.fault, needs("apps.realtime.hub")]
+pytestmark = [pytest.mark.fault]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,11 +13,10 @@ import uuid
 import psycopg
 import pytest
 
-from tests.proof.conftest import needs
 from tests.proof.helpers import http_request
 
 BATCH = 200
-pytestmark = [pytest.mark.fault, needs("apps.monitoring.ingest")]
+pytestmark = [pytest.mark.fault]
 
 
 def _batch(run: str, index: int) -> dict:

@@ -19,14 +19,13 @@ import uuid
 import pytest
 
 from tests.conftest import _spawn
-from tests.proof.conftest import needs
 from tests.proof.gateway_client import GatewayClient
 from tests.proof.helpers import http_request
 
 CLIENTS = int(os.environ.get("FAULT_REDIS_CLIENTS", "200"))
 OUTAGE_S = 3.0
 RECOVERY_S = 10.0
-pytestmark = [pytest.mark.fault, needs("apps.realtime.hub", "apps.monitoring.ingest")]
+pytestmark = [pytest.mark.fault]
 
 
 def _celery_worker(env: dict):

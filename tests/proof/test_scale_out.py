@@ -18,7 +18,6 @@ import pytest
 import websockets
 
 from tests.conftest import _spawn
-from tests.proof.conftest import needs
 from tests.proof.gateway_client import GatewayClient, open_code
 from tests.proof.helpers import http_request
 from tests.proof.test_fault_celery import HoldingReceiver
@@ -35,7 +34,6 @@ def topology(start_daphne, start_celery_worker):
     return {"a": a, "b": b, "workers": [w1, w2]}
 
 
-@needs("apps.realtime.hub")
 @pytest.mark.django_db(transaction=True)
 def test_a_suppliers_quota_is_global_across_processes(topology, world):
     world.supplier_a.max_connections = 3
@@ -67,7 +65,6 @@ def test_a_suppliers_quota_is_global_across_processes(topology, world):
     assert freed == "open"  # a closed connection frees its place on the other process
 
 
-@needs("apps.realtime.hub")
 @pytest.mark.django_db(transaction=True)
 def test_a_publish_on_one_process_reaches_subscribers_on_the_other(topology, world, make_user):
     from rest_framework.authtoken.models import Token
@@ -113,7 +110,6 @@ def test_a_publish_on_one_process_reaches_subscribers_on_the_other(topology, wor
         assert [d["n"] for d in client.data(topic)] == list(range(10))  # all, in order
 
 
-@needs("apps.alerts.engine")
 @pytest.mark.django_db(transaction=True)
 def test_an_alert_fires_once_and_notifies_once_with_two_of_everything(topology, make_user):
     from rest_framework.authtoken.models import Token
@@ -194,7 +190,6 @@ def _wait_for(predicate, timeout: float) -> float | None:
     return None
 
 
-@needs("apps.monitoring.collect")
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_one_beat_leads_a_standby_takes_over_and_periodic_work_runs_once(topology, service_env):

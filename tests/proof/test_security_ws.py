@@ -9,7 +9,6 @@ import pytest
 import websockets
 
 from apps.accounts.logout import CLOSE_LOGGED_OUT
-from tests.proof.conftest import needs
 from tests.proof.helpers import close_code, csrf_pair, http_request, recv_json, session_cookie
 
 
@@ -106,7 +105,6 @@ async def _subscribe_outcome(url: str, topic: str) -> object:
         return exc.rcvd.code if exc.rcvd else 1006
 
 
-@needs("apps.realtime.hub")
 @pytest.mark.django_db(transaction=True)
 def test_gateway_topic_matrix(daphne, world):
     from rest_framework.authtoken.models import Token
