@@ -7,6 +7,8 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wedsync_ops.settings")
+# A connection pool for the server process: see DATABASE_POOL in settings.py.
+os.environ.setdefault("DATABASE_POOL", "true")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402

@@ -139,6 +139,24 @@ else:
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if FULL_STACK else 0)
 # After a PostgreSQL restart, persistent connections fail the first request unless checked.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Under ASGI every request runs its sync code in a thread of its own, so Django's
+# thread-local persistent connections are never reused: each request paid a new
+# PostgreSQL backend (fork + auth), the largest single cost of a metrics POST. The ASGI
+# entry point (wedsync_ops/asgi.py) turns this pool on; management commands and Celery's
+# forked workers keep plain persistent connections (a pool must not cross a fork).
+DATABASE_POOL = bool(DATABASE_URL) and env.bool("DATABASE_POOL", default=False)
+if DATABASE_POOL:
+    # (CONN_HEALTH_CHECKS above also makes Django check each pooled connection at
+    # checkout, so a PostgreSQL restart costs no failed request.)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses a pool with persistent conns
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX", default=20),
+        # A request waits at most this long for a connection, then gets 503 + Retry-After
+        # (DatabaseUnavailableMiddleware): a PostgreSQL outage shorter than this is felt
+        # as latency, a longer one tells callers to back off instead of hanging them.
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=2.0),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, channels, celery ---------------------------------------------------

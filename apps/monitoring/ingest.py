@@ -314,10 +314,26 @@ def _resolve_series(batch: Batch) -> list[int]:
     return [ids[key] for key in keys]
 
 
-def _rows(series_ids: list[int], batch: Batch) -> list[tuple[int, float, float]]:
-    """(series_id, ts, value) rows; a repeated (series, ts) keeps the last value."""
-    rows = {(sid, ts): v for sid, ts, v in zip(series_ids, batch.ts, batch.values, strict=True)}
-    return [(sid, ts, v) for (sid, ts), v in rows.items()]
+Columns = tuple[np.ndarray, np.ndarray, np.ndarray]  # series_id (int64), ts, value (float64)
+
+
+def _columns(series_ids: list[int], batch: Batch) -> Columns:
+    """The batch as three arrays, sorted by (series, ts); a repeated (series, ts) keeps the
+    value that came last in the batch (as a later write would)."""
+    n = len(series_ids)
+    sids = np.fromiter(series_ids, dtype=np.int64, count=n)
+    stamps = np.fromiter(batch.ts, dtype=np.float64, count=n)
+    values = np.fromiter(batch.values, dtype=np.float64, count=n)
+    # lexsort is stable: within a run of equal (series, ts) the batch's order survives, so
+    # the run's last element is the one to keep. Sorted rows also land in index order.
+    order = np.lexsort((stamps, sids))
+    sids, stamps, values = sids[order], stamps[order], values[order]
+    if n > 1:
+        last_of_run = np.ones(n, dtype=bool)
+        last_of_run[:-1] = (sids[1:] != sids[:-1]) | (stamps[1:] != stamps[:-1])
+        if not last_of_run.all():
+            sids, stamps, values = sids[last_of_run], stamps[last_of_run], values[last_of_run]
+    return sids, stamps, values
 
 
 # PostgreSQL's binary COPY layout for (int8, float8, float8) rows: a field count, then
@@ -338,22 +354,21 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" * 2
 _COPY_TRAILER = b"\xff\xff"
 
 
-def copy_payload(rows: list[tuple[int, float, float]]) -> bytes:
-    packed = np.empty(len(rows), dtype=_COPY_ROW)
+def copy_payload(columns: Columns) -> bytes:
+    sids, stamps, values = columns
+    packed = np.empty(len(sids), dtype=_COPY_ROW)
     packed["fields"] = 3
     packed["len_sid"] = packed["len_ts"] = packed["len_value"] = 8
-    if rows:
-        sids, stamps, values = zip(*rows, strict=True)
-        packed["sid"], packed["ts"], packed["value"] = sids, stamps, values
+    packed["sid"], packed["ts"], packed["value"] = sids, stamps, values
     return _COPY_HEADER + packed.tobytes() + _COPY_TRAILER
 
 
-def _copy(cursor, table: str, rows: list[tuple[int, float, float]]) -> None:
+def _copy(cursor, table: str, rows: Columns) -> None:
     with cursor.copy(f"COPY {table} (series_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
         copy.write(copy_payload(rows))
 
 
-def _write_postgresql(rows: list[tuple[int, float, float]], mode: str) -> None:
+def _write_postgresql(rows: Columns, mode: str) -> None:
     """mode: "copy" (fails on a stored (series, ts)), "upsert", or "savepoint" (copy
     in a savepoint, upsert if that fails: for callers already inside a transaction)."""
     # wrap_database_errors turns psycopg's errors into Django's, so a lost connection
@@ -374,7 +389,7 @@ def _write_postgresql(rows: list[tuple[int, float, float]], mode: str) -> None:
                 _upsert(raw, rows)
 
 
-def _upsert(raw, rows: list[tuple[int, float, float]]) -> None:
+def _upsert(raw, rows: Columns) -> None:
     raw.execute(
         "CREATE TEMP TABLE IF NOT EXISTS monitoring_sample_in "
         "(series_id int8, ts float8, value float8) ON COMMIT DELETE ROWS"
@@ -388,9 +403,13 @@ def _upsert(raw, rows: list[tuple[int, float, float]]) -> None:
     raw.execute("DELETE FROM monitoring_sample_in")
 
 
-def _write_other(rows: list[tuple[int, float, float]]) -> None:
+def _write_other(rows: Columns) -> None:
+    sids, stamps, values = (column.tolist() for column in rows)
     Sample.objects.bulk_create(
-        [Sample(series_id=sid, ts=ts, value=v) for sid, ts, v in rows],
+        [
+            Sample(series_id=sid, ts=ts, value=v)
+            for sid, ts, v in zip(sids, stamps, values, strict=True)
+        ],
         batch_size=500,
         update_conflicts=True,
         unique_fields=["series", "ts"],
@@ -420,7 +439,7 @@ def store(batch: Batch) -> int:
 def _store_once(batch: Batch, mode: str) -> None:
     with transaction.atomic():
         series_ids = _resolve_series(batch)
-        rows = _rows(series_ids, batch)
+        rows = _columns(series_ids, batch)
         if mode == "bulk":
             _write_other(rows)
         else:

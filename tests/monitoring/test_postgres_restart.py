@@ -46,7 +46,9 @@ def _prepare(cluster, make_user) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_ingest_survives_a_postgres_crash(private_postgres, start_daphne, make_user):
     token = _prepare(private_postgres, make_user)
-    server = start_daphne({"DATABASE_URL": private_postgres.url, "CONN_MAX_AGE": "60"})
+    # The pool absorbs an outage shorter than DATABASE_POOL_TIMEOUT as latency; this
+    # outage (2 s) must outlast it so callers are told to retry.
+    server = start_daphne({"DATABASE_URL": private_postgres.url, "DATABASE_POOL_TIMEOUT": "1"})
     outcomes: list[tuple[int, int, str | None]] = []  # (batch, status, Retry-After)
     stop = threading.Event()
 

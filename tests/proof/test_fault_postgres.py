@@ -45,7 +45,11 @@ def test_postgres_crash_under_ingest_gives_503s_no_partial_batch_and_recovers(
     private_postgres.clone_test_database()
 
     server = start_daphne(
-        {"DATABASE_URL": private_postgres.url, "CONN_MAX_AGE": "60", "THROTTLE_USER": "1000000/min"}
+        {
+            "DATABASE_URL": private_postgres.url,
+            "DATABASE_POOL_TIMEOUT": "1",  # shorter than the 3 s outage: callers see 503
+            "THROTTLE_USER": "1000000/min",
+        }
     )
     headers = {"Authorization": f"Token {token}"}
     run = uuid.uuid4().hex[:8]
