@@ -132,6 +132,45 @@ def test_api_accepts_a_staff_token_and_reports_the_role(api_client, admin_user_)
 
 
 @pytest.mark.django_db
+def test_a_deleted_token_or_a_lost_role_is_honoured_at_once_in_this_process(
+    api_client, admin_user_
+):
+    from django.contrib.auth.models import Group
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=admin_user_)
+    auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    assert api_client.get("/api/v1/whoami/", **auth).json()["admin"] is True  # remembered
+    admin_user_.groups.remove(Group.objects.get(name="admins"))
+    admin_user_.is_staff = False
+    admin_user_.save()
+    assert api_client.get("/api/v1/whoami/", **auth).json()["operator"] is False
+    token.delete()
+    assert api_client.get("/api/v1/whoami/", **auth).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_token_revoked_by_another_process_is_refused_within_the_cache_bound(
+    api_client, admin_user_
+):
+    import time
+
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=admin_user_)
+    auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    with override_settings(TOKEN_CACHE_SECONDS=0.5):
+        assert api_client.get("/api/v1/whoami/", **auth).status_code == 200
+        with connection.cursor() as cursor:  # no signal here: as if another process did it
+            cursor.execute("DELETE FROM authtoken_token WHERE key = %s", [token.key])
+        deadline = time.monotonic() + 0.5 + 1.0
+        while api_client.get("/api/v1/whoami/", **auth).status_code == 200:
+            assert time.monotonic() < deadline, "revoked token still accepted past the bound"
+            time.sleep(0.05)
+
+
+@pytest.mark.django_db
 def test_api_accepts_a_supplier_token_as_a_supplier(api_client):
     from apps.weddings.models import Supplier
 

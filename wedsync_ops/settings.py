@@ -228,6 +228,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
+# How long a process remembers an API token's user and groups (apps/accounts/token_cache):
+# the bound on how late a revoked token or a role change is noticed by other processes.
+TOKEN_CACHE_SECONDS = env.float("TOKEN_CACHE_SECONDS", default=5.0)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an unauthenticated call gets 401 with WWW-Authenticate.

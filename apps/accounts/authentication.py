@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import authentication, exceptions
 
+from apps.accounts import token_cache
 from apps.accounts.roles import SupplierPrincipal
 
 
@@ -16,4 +17,10 @@ class TokenAuthentication(authentication.TokenAuthentication):
             if supplier is None:
                 raise exceptions.AuthenticationFailed("Invalid or revoked supplier token.")
             return SupplierPrincipal(supplier), supplier
-        return super().authenticate_credentials(key)
+        # Staff tokens: a few seconds of memory instead of a query per request (see
+        # token_cache for the revocation bound). Inactive users never enter it.
+        known = token_cache.get(key)
+        if known is None:
+            known = super().authenticate_credentials(key)  # (user, token)
+            token_cache.put(key, known)
+        return known

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from apps.accounts.token_cache import group_names
+
 OPERATORS = "operators"
 ADMINS = "admins"
 
@@ -12,7 +14,7 @@ ADMINS = "admins"
 def is_admin(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False) or getattr(user, "supplier", None):
         return False
-    return bool(user.is_superuser or user.groups.filter(name=ADMINS).exists())
+    return bool(user.is_superuser or ADMINS in group_names(user))
 
 
 def is_operator(user: Any) -> bool:
@@ -20,9 +22,7 @@ def is_operator(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False) or getattr(user, "supplier", None):
         return False
     return bool(
-        user.is_superuser
-        or user.is_staff
-        or user.groups.filter(name__in=[OPERATORS, ADMINS]).exists()
+        user.is_superuser or user.is_staff or not group_names(user).isdisjoint((OPERATORS, ADMINS))
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from typing import Protocol
 
@@ -29,6 +30,23 @@ def channel() -> str:
     return f"{settings.REDIS_PREFIX}:ops:samples"
 
 
+# Which metric names some page watches, shared by all processes: a sorted set of
+# name -> expiry (unix s). Ingest builds and publishes frames only for these (live.py);
+# a hub keeps its own pages' names in it while they are open.
+WATCH_SECONDS = 30.0
+WATCH_REFRESH_SECONDS = 10.0
+
+
+def watched_key() -> str:
+    return f"{settings.REDIS_PREFIX}:ops:watched"
+
+
+def watched_version_key() -> str:
+    """Bumped after every change of the watched set: ingest re-reads the set when it moves,
+    so a page's new subscription is honoured by every batch committed after its ack."""
+    return f"{settings.REDIS_PREFIX}:ops:watched:v"
+
+
 class Socket(Protocol):
     async def send(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None: ...
 
@@ -40,6 +58,8 @@ class Hub:
         self.ready = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._connected_once = False
+        self._watch_client = None
+        self._watch_marked = 0.0
         self.delivered = 0
 
     # --- sockets ------------------------------------------------------------------
@@ -50,6 +70,7 @@ class Hub:
             self.names[socket] = names
             for name in names:
                 self.by_name[name].add(socket)
+            await self._mark_watched(names)
         self._ensure_task()
         try:
             await asyncio.wait_for(self.ready.wait(), 2)
@@ -63,6 +84,39 @@ class Hub:
                 members.discard(socket)
                 if not members:
                     del self.by_name[name]
+
+    async def _mark_watched(self, names: frozenset[str] | set[str]) -> None:
+        """Tell ingest (every process) that these names have a page open, for a while."""
+        if not names:
+            return
+        import redis.asyncio as aioredis
+
+        for attempt in (1, 2):  # a connection broken by a Redis restart fails once
+            if self._watch_client is None:
+                self._watch_client = aioredis.Redis.from_url(
+                    settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
+                )
+            try:
+                now = time.time()
+                async with self._watch_client.pipeline(transaction=False) as pipe:
+                    pipe.zadd(watched_key(), dict.fromkeys(names, now + WATCH_SECONDS))
+                    pipe.zremrangebyscore(watched_key(), "-inf", now)  # pages long gone
+                    pipe.incr(watched_version_key())
+                    await pipe.execute()
+                self._watch_marked = time.monotonic()
+                return
+            except Exception:  # Redis away: pages resync by sequence number when it returns
+                client, self._watch_client = self._watch_client, None
+                try:
+                    await client.aclose()
+                except Exception:
+                    log.debug("closing a broken watch connection failed", exc_info=True)
+                if attempt == 2:
+                    log.debug("could not mark watched metric names", exc_info=True)
+
+    async def _refresh_watched(self) -> None:
+        if self.by_name and time.monotonic() - self._watch_marked >= WATCH_REFRESH_SECONDS:
+            await self._mark_watched(set(self.by_name))
 
     # --- feed ---------------------------------------------------------------------
     def _ensure_task(self) -> None:
@@ -80,13 +134,17 @@ class Hub:
                 await pubsub.subscribe(channel())
                 self.ready.set()
                 if self._connected_once:
+                    # Redis may have come back empty: say again what this process's
+                    # pages watch before telling them to reload.
+                    await self._mark_watched(set(self.by_name))
                     await self._broadcast('{"op":"resync","reason":"live feed reconnected"}')
                 self._connected_once = True
                 backoff = 0.2
                 while True:
-                    message = await pubsub.get_message(timeout=30)
+                    message = await pubsub.get_message(timeout=WATCH_REFRESH_SECONDS)
                     if message is not None:
                         await self.dispatch(message["data"])
+                    await self._refresh_watched()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis away: retry with backoff, pages resync after

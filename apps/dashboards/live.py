@@ -17,6 +17,7 @@ import hashlib
 import itertools
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ from django.conf import settings
 
 from apps.dashboards.conf import live_transport
 from apps.dashboards.hub import channel as hub_channel
+from apps.dashboards.hub import watched_key, watched_version_key
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +117,34 @@ async def _send_frames(frames: list[dict]) -> int:
     return sent
 
 
+_WATCHED_MAX_AGE = 10.0  # seconds; also re-read when the hubs bump the version
+_watched: tuple[float, bytes | None, frozenset[str]] = (0.0, None, frozenset())
+
+
+def _watched_names(version: bytes | None) -> frozenset[str]:
+    """Metric names some page watches now (hub.py keeps the set)."""
+    global _watched
+    read_at, known_version, names = _watched
+    now = time.monotonic()
+    if version == known_version and now - read_at < _WATCHED_MAX_AGE:
+        return names
+    raw = _client().zrangebyscore(watched_key(), time.time(), "+inf")
+    names = frozenset(n.decode() for n in raw)
+    _watched = (now, version, names)
+    return names
+
+
 def push_samples(samples: list[tuple]) -> int:
     """Send a committed batch to the pages subscribed to its metrics.
 
     Returns the number of frames published. Best effort: a failure is logged and the
     pages notice the gap by sequence number."""
+    if get_channel_layer() is None:
+        return 0
+    if live_transport() == "hub":
+        return _publish_watched(samples)
     frames = frames_for(samples)
-    if not frames or get_channel_layer() is None:
+    if not frames:
         return 0
     try:
         seqs = next_seqs([f["stream"] for f in frames.values()])
@@ -130,18 +153,45 @@ def push_samples(samples: list[tuple]) -> int:
         return 0
     for frame, seq in zip(frames.values(), seqs, strict=True):
         frame["seq"] = seq
-    if live_transport() == "hub":
-        # Full stack: one PUBLISH per batch; each Daphne's hub fans out to its own sockets.
-        try:
-            payload = orjson.dumps({"frames": list(frames.values())})
-            _client().publish(hub_channel(), payload)
-        except Exception:
-            log.warning("ops sample publish failed", exc_info=True)
-            return 0
-        return len(frames)
     # Groups: the embedded default's in-memory layer belongs to the server's loop, which
     # async_to_sync reaches from a request thread.
     return _run_sync(_send_frames, list(frames.values()))
+
+
+def _publish_watched(samples: list[tuple]) -> int:
+    """Full stack: one PUBLISH per batch; each Daphne's hub fans out to its own sockets.
+
+    Frames are built only for metrics a page watches: most ingested metrics have no page
+    open, and grouping and serialising their samples was the largest cost of a POST after
+    the write itself. Every metric's stream still advances, so a page that subscribes
+    in a race with this batch sees a gap in the sequence and reloads over REST instead
+    of silently missing samples.
+    """
+    names = {sample[0] for sample in samples}
+    streams = {name: stream_for(name) for name in names}
+    try:
+        # One round trip: the watched set's version and every stream's next number.
+        pipe = _client().pipeline(transaction=False)
+        pipe.get(watched_version_key())
+        for stream in streams.values():
+            pipe.incr(_key(stream))
+        version, *numbers = pipe.execute()
+        seqs = dict(zip(streams.values(), (int(n) for n in numbers), strict=True))
+        watched = names & _watched_names(version)
+    except Exception:
+        log.warning("ops sequence numbers unavailable; not pushing", exc_info=True)
+        return 0
+    if not watched:
+        return 0
+    frames = frames_for(sample for sample in samples if sample[0] in watched)
+    for frame in frames.values():
+        frame["seq"] = seqs[frame["stream"]]
+    try:
+        _client().publish(hub_channel(), orjson.dumps({"frames": list(frames.values())}))
+    except Exception:
+        log.warning("ops sample publish failed", exc_info=True)
+        return 0
+    return len(frames)
 
 
 def _run_sync(fn, *args):

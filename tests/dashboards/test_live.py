@@ -95,6 +95,33 @@ def test_subscribe_receives_only_subscribed_metrics_in_sequence(daphne, operator
     run(scenario())
 
 
+def test_metrics_no_page_watches_are_not_published_but_their_stream_advances(daphne, operator_user):
+    """Ingest builds frames only for watched metrics (the cost of a POST), yet a page that
+    subscribes later continues exactly from the number its ack gave it."""
+    headers = {"Cookie": session_cookie(operator_user), "Origin": daphne.url}
+    stream = live.stream_for("test_unwatched")
+
+    async def scenario():
+        before = (await asyncio.to_thread(live.current_seqs, [stream]))[0]
+        published = await asyncio.to_thread(live.push_samples, [("test_unwatched", {}, 1.0, 1.0)])
+        assert published == 0  # nobody watches it: nothing built, nothing sent
+        assert (await asyncio.to_thread(live.current_seqs, [stream]))[0] == before + 1
+        async with websockets.connect(f"{daphne.ws_url}/ws/ops/", additional_headers=headers) as ws:
+            await recv_op(ws, "hello")
+            await ws.send(json.dumps({"op": "subscribe", "series": ["test_unwatched"]}))
+            start = (await recv_op(ws, "subscribed"))["series"]["test_unwatched"]["seq"]
+            assert start == before + 1
+            # At once, in this very process that just saw the metric unwatched.
+            published = await asyncio.to_thread(
+                live.push_samples, [("test_unwatched", {}, 2.0, 2.0)]
+            )
+            assert published == 1
+            frame = await recv_op(ws, "samples")
+            assert (frame["seq"], frame["samples"][0][2]) == (start + 1, 2.0)
+
+    run(scenario())
+
+
 def test_bad_frames_get_errors_and_the_socket_survives(daphne, operator_user):
     headers = {"Cookie": session_cookie(operator_user), "Origin": daphne.url}
 
