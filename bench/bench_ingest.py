@@ -3,7 +3,8 @@
 a baseline DRF serializer + bulk_create endpoint, same Daphne, same data, same run.
 
 1,000-sample batches (100 series x 10 timestamps), N concurrent keep-alive clients
-(processes). Goal: >= 100,000 samples/s and >= 3x the baseline.
+(processes), one Daphne process per core unless --servers says otherwise (both endpoints
+get the same servers). Goal: >= 100,000 samples/s and >= 3x the baseline.
 
     .venv/bin/python bench/bench_ingest.py [--quick] [--clients 4] [--seconds 20]
 
@@ -212,7 +213,11 @@ def main() -> None:
         help="disconnect samples_ingested receivers (alerts, dashboards): storage path only",
     )
     parser.add_argument(
-        "--servers", type=int, default=1, help="Daphne processes (clients round-robin)"
+        "--servers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="Daphne processes, clients round-robin (default: one per core, as each web "
+        "host runs Daphne x N; docs/proof.md)",
     )
     args = parser.parse_args()
     seconds = args.seconds or (6.0 if args.quick else 20.0)
