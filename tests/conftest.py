@@ -332,12 +332,30 @@ def browser():
         chromium.close()
 
 
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
 @pytest.fixture
 def page(browser):
+    """A fresh browser page. Every page of every browser test is also held to the
+    product's offline promise (no CDN, no font service, no telemetry): any request or
+    WebSocket it opens to another host fails the test."""
+    from urllib.parse import urlparse
+
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
+    seen: list[str] = []
+    page.on("request", lambda request: seen.append(request.url))
+    page.on("websocket", lambda socket: seen.append(socket.url))
     yield page
     context.close()
+    foreign = [
+        url
+        for url in seen
+        if urlparse(url).scheme not in ("data", "blob", "about")
+        and urlparse(url).hostname not in LOCAL_HOSTS
+    ]
+    assert not foreign, f"the page made requests off this machine: {foreign[:5]}"
 
 
 def login(page, base_url: str, username: str, password: str = PASSWORD) -> None:
