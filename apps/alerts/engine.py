@@ -142,11 +142,35 @@ def _matcher_index(candidates: dict[str, dict]):
     return match
 
 
+def _no_data_facts(metric: str) -> tuple[dict[str, dict], dict[str, float]]:
+    """The series of a metric and when each was last heard.
+
+    The windows store (Redis) answers at once but forgets everything when Redis restarts
+    empty, and cannot answer while Redis is down; silence judged from it alone would then
+    page for series that are reporting. So the monitor's own samples in the database are
+    always asked too, and the newer of the two answers wins.
+    """
+    from apps.monitoring.query import last_seen
+
+    known: dict[str, dict] = {}
+    seen: dict[str, float] = {}
+    try:
+        known.update(store().series(metric))
+        seen.update(store().last_seen(metric))
+    except RedisError:
+        log.warning("no-data rules judged from the database alone: Redis is not answering")
+    for labels, ts in last_seen(metric):
+        fp = fingerprint(labels)
+        known.setdefault(fp, labels)
+        if ts is not None and ts > seen.get(fp, float("-inf")):
+            seen[fp] = ts
+    return known, seen
+
+
 def evaluate_no_data_rule(rule: AlertRule, now: float) -> list[Outcome]:
     """Each matching series silent for no_data_seconds; with no series at all, the matchers
     themselves stand for the absent series."""
-    known = store().series(rule.metric)
-    seen = store().last_seen(rule.metric)
+    known, seen = _no_data_facts(rule.metric)
     matching = {fp: labels for fp, labels in known.items() if labels_match(rule.matchers, labels)}
     if not matching:
         matching = {fingerprint(rule.matchers): dict(rule.matchers)}

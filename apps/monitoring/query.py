@@ -227,6 +227,14 @@ def latest(name: str, matchers: dict[str, str] | None = None) -> list[dict]:
     ]
 
 
+def last_seen(name: str) -> list[tuple[dict, float | None]]:
+    """Every series of a metric with the time of its newest raw sample (None once its raw
+    samples have expired): what the monitor itself has stored, whatever any cache says."""
+    newest = Sample.objects.filter(series=OuterRef("pk")).order_by("-ts").values("ts")[:1]
+    rows = Series.objects.filter(name=name).annotate(last_ts=Subquery(newest))
+    return list(rows.values_list("labels", "last_ts"))
+
+
 def known_metrics() -> list[str]:
     return list(Series.objects.order_by("name").values_list("name", flat=True).distinct())
 

@@ -158,6 +158,49 @@ def test_no_data_for_a_series_never_seen_counts_from_the_rule(make_rule):
     assert Alert.objects.get(rule=rule).labels == {"queue": "celery"}
 
 
+def _stored_db_up(now: float) -> None:
+    """db1 reported just now, db2 a minute ago, both stored by the monitor."""
+    from apps.monitoring.ingest import ingest as store_samples
+
+    store_samples(
+        [
+            {"name": "wedsync_db_up", "labels": {"instance": "db1"}, "value": 1, "ts": now},
+            {"name": "wedsync_db_up", "labels": {"instance": "db2"}, "value": 1, "ts": now - 60},
+        ],
+        now=now,
+    )
+
+
+def test_no_data_is_judged_from_stored_samples_after_redis_restarts_empty(make_rule):
+    from apps.alerts.windows import store
+
+    rule = make_rule(kind="no_data", metric="wedsync_db_up", no_data_seconds=15, threshold=0)
+    now = time.time()
+    _stored_db_up(now)
+    store().clear()  # what a Redis restart without persistence leaves
+    engine.periodic_pass(now=now + 5)
+    firing = Alert.objects.filter(rule=rule, state="firing")
+    assert [a.labels for a in firing] == [{"instance": "db2"}]  # db1 reports: no false page
+
+
+def test_no_data_is_judged_while_redis_is_down(make_rule):
+    from django.test import override_settings
+
+    from apps.alerts.windows import reset_store
+
+    rule = make_rule(kind="no_data", metric="wedsync_db_up", no_data_seconds=15, threshold=0)
+    now = time.time()
+    _stored_db_up(now)
+    with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):  # nothing listens there
+        reset_store()
+        try:
+            engine.periodic_pass(now=now + 5)
+        finally:
+            reset_store()
+    firing = Alert.objects.filter(rule=rule, state="firing")
+    assert [a.labels for a in firing] == [{"instance": "db2"}]
+
+
 def test_disabling_a_rule_resolves_its_alerts(make_rule):
     rule = make_rule(threshold=250)
     ingest(300, T0)
