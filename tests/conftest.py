@@ -7,6 +7,7 @@ so tests that talk to them use `transactional_db` (their data must be committed)
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -117,6 +118,31 @@ def service_env(django_db_setup, django_db_blocker) -> dict:
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return env
+
+
+@pytest.fixture
+def embedded_server(start_daphne, tmp_path, service_env) -> Callable[[str], tuple]:
+    """Factory: a Daphne on the embedded default (a fresh SQLite under tmp_path, no Redis),
+    after running `setup` (Python for `manage.py shell`, printing one JSON line last).
+    Returns (server, that JSON)."""
+
+    def start(setup: str) -> tuple:
+        embedded = {"DATABASE_URL": "", "REDIS_URL": "", "WEDSYNC_VAR_DIR": str(tmp_path)}
+        env = {**service_env, **embedded}
+        manage = [sys.executable, "manage.py"]
+        subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=240)
+        out = subprocess.run(
+            [*manage, "shell", "-c", setup],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
+        return start_daphne(embedded), json.loads(out.strip().splitlines()[-1])
+
+    return start
 
 
 @pytest.fixture(scope="session", autouse=True)

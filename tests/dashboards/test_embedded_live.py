@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 
 import pytest
 import websockets
 
-from tests.conftest import ROOT, run_async
+from tests.conftest import run_async
 
 SETUP = """
 import json
@@ -30,22 +28,8 @@ print(json.dumps({"token": Token.objects.create(user=admin).key,
 
 
 @pytest.fixture
-def embedded(start_daphne, tmp_path, service_env):
-    env = {**service_env, "DATABASE_URL": "", "REDIS_URL": "", "WEDSYNC_VAR_DIR": str(tmp_path)}
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=240)
-    out = subprocess.run(
-        [*manage, "shell", "-c", SETUP],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    data = json.loads(out.strip().splitlines()[-1])
-    server = start_daphne({"DATABASE_URL": "", "REDIS_URL": "", "WEDSYNC_VAR_DIR": str(tmp_path)})
-    return server, data
+def embedded(embedded_server):
+    return embedded_server(SETUP)
 
 
 def _post_samples(url: str, token: str, samples: list[dict]) -> int:

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.realtime.conftest import Client, http, run
 
 SETUP = """
@@ -31,25 +27,8 @@ print(json.dumps({"token": token, "wedding": w.pk, "staff": Token.objects.create
 
 
 @pytest.fixture
-def embedded(start_daphne, tmp_path, service_env):
-    env = {
-        **service_env,
-        "DATABASE_URL": "",
-        "REDIS_URL": "",
-        "WEDSYNC_VAR_DIR": str(tmp_path),
-    }
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SETUP],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    data = json.loads(out.strip().splitlines()[-1])
-    server = start_daphne({"DATABASE_URL": "", "REDIS_URL": "", "WEDSYNC_VAR_DIR": str(tmp_path)})
-    return server, data
+def embedded(embedded_server):
+    return embedded_server(SETUP)
 
 
 @pytest.mark.slow
