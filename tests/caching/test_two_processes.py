@@ -192,3 +192,51 @@ def test_get_many_reads_both_tiers_and_loads_the_rest_once(start_child):
     cache.invalidate_tag(f"group:{tag}")
     assert child.call("wait_dropped", name=f"tag:group:{tag}") is not None
     assert child.call("get", key=keys[4], value="fresh") == "fresh"
+
+
+def test_concurrent_get_many_misses_load_each_key_once_across_processes(start_child):
+    """The other process and four threads here ask overlapping sets of the same missing
+    keys at once: every key is loaded by exactly one of them, and all get that value."""
+    child = start_child()
+    child.call("start")
+    tag = uuid.uuid4().hex[:8]
+    keys = [f"gm-{tag}-{i}" for i in range(9)]
+    counter = f"{settings.REDIS_PREFIX}:test:{tag}:loads"
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    results: dict = {}
+
+    def child_load() -> None:
+        results["child"] = child.call("get_many_slow", keys=keys[:6], sleep=0.5, counter=counter)
+
+    thread = threading.Thread(target=child_load)
+    thread.start()
+    deadline = time.time() + 5
+    while r.get(f"{counter}:{keys[0]}") is None and time.time() < deadline:
+        time.sleep(0.005)  # the child holds the locks of keys 0-5 and is loading them
+
+    def local_loader(missing: list[str]) -> dict:
+        for key in missing:
+            r.incr(f"{counter}:{key}")
+        time.sleep(0.2)
+        return {key: f"{key}-loaded-here" for key in missing}
+
+    here: list = [None] * 4
+
+    def local(i: int) -> None:
+        here[i] = cache.get_many(keys[i : i + 6], local_loader)
+
+    threads = [threading.Thread(target=local, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    thread.join()
+    loads = {key: int(r.get(f"{counter}:{key}") or 0) for key in keys}
+    assert loads == dict.fromkeys(keys, 1), "a key was loaded more than once"
+    by_child = {key: f"{key}-loaded-by-{child.proc.pid}" for key in keys[:6]}
+    assert results["child"] == by_child
+    for i, got in enumerate(here):
+        assert set(got) == set(keys[i : i + 6])
+        for key in keys[i : i + 6]:
+            assert got[key] == by_child.get(key, f"{key}-loaded-here")
+    assert cache.counters["lock_waits"] >= 1
