@@ -76,6 +76,38 @@ def test_supplier_links_and_venue_writes_reach_the_other_process(calendar, start
     assert bundles.wedding_bundle(other.id)["suppliers"] == []
 
 
+def test_a_region_edit_reaches_the_bundles_of_its_weddings_in_the_other_process(
+    calendar, start_child
+):
+    from apps.weddings.models import Region, Venue, Wedding
+
+    wedding = calendar()
+    elsewhere = calendar()
+    other_region = Region.objects.create(code="ie-west", name="IE West", timezone="UTC")
+    Venue.objects.filter(pk=elsewhere.venue_id).update(region=other_region)
+    child = start_child()
+    child.call("start")
+    assert child.call("bundle", id=wedding.id)
+    assert child.call("bundle", id=elsewhere.id)
+    assert bundles.wedding_bundle(wedding.id)["venue"]["region"] == "uk-south"
+
+    region = Region.objects.get(code="uk-south")
+    region.code = "uk-south-east"
+    with transaction.atomic():
+        region.save()
+        # Not before the commit: another reader could reload the old row meanwhile.
+        assert child.call("peek", key=bundles.bundle_key(wedding.id)) is True
+        committed = time.time()
+    dropped_at = child.call("wait_dropped", name=f"tag:wedding:{wedding.id}", timeout=2)
+    assert dropped_at is not None, "the child never saw the invalidation"
+    assert dropped_at - committed < 0.1
+    assert child.call("peek", key=bundles.bundle_key(wedding.id)) is False
+    assert bundles.wedding_bundle(wedding.id)["venue"]["region"] == "uk-south-east"
+    # The wedding of the other region keeps its cached bundle.
+    assert child.call("peek", key=bundles.bundle_key(elsewhere.id)) is True
+    assert Wedding.objects.filter(venue__region=region).count() == 1
+
+
 def test_a_rolled_back_write_invalidates_nothing(calendar):
     wedding = calendar(name="Kept")
     assert bundles.wedding_bundle(wedding.id)["couple_name"] == "Kept"
