@@ -220,3 +220,34 @@ def test_committed_ingest_batches_feed_the_observed_load_through_redis(web_polic
     assert observe.current_load("web", now) == 1200
     d = services.decide_pool(web_policy)
     assert d.inputs["load"] == 1200 and d.desired_units == 16
+
+
+@pytest.mark.django_db(transaction=True)
+def test_decisions_start_from_the_pool_state_as_other_workers_left_it(web_policy):
+    """A decision starts from the state this process last wrote, not a fresh read: when
+    another worker changed the row meanwhile, the decision must still use the row as it
+    is, and the scale-down bookkeeping must carry over from tick to tick."""
+    tick = services.tick_key(NOON, 30)
+    first = services.decide_pool(web_policy, NOON, tick=tick, load=900)
+    assert (first.current_units, first.desired_units) == (2, 12)
+    # Another worker applies it (this process never sees that write).
+    other = PoolState.objects.get(pool="web")
+    other.current_units = 12
+    other.save()
+
+    window = timedelta(seconds=web_policy.stabilisation_seconds)
+    at = NOON + timedelta(seconds=30)
+    rules = []
+    while at <= NOON + timedelta(seconds=30) + window:
+        tick += 30
+        decision = services.decide_pool(web_policy, at, tick=tick, load=100)
+        assert decision.current_units == 12  # the other worker's write, not our 2
+        rules.append(decision.rule)
+        if decision.rule == "hold_stabilising":  # the window runs from the first low tick
+            assert PoolState.objects.get(pool="web").low_since == NOON + timedelta(seconds=30)
+        at += timedelta(seconds=30)
+    # Low load: held for the whole stabilisation window, then a scale-down.
+    assert set(rules[:-1]) == {"hold_stabilising"}
+    assert rules[-1] == "scale_down"
+    assert decision.desired_units < 12
+    assert Decision.objects.filter(pool="web").count() == len(rules) + 1
