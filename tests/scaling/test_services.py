@@ -143,6 +143,23 @@ def test_a_wedding_registered_now_is_seen_by_the_next_decision(web_policy, make_
 
 
 @pytest.mark.django_db
+def test_an_edit_without_signal_reaches_decisions_after_the_refresh_job(web_policy, make_wedding):
+    """Decisions keep a local copy of the forecast context; a bulk edit (no signal, so no
+    calendar version bump) must still reach them once the refresh job has rebuilt it."""
+    from apps.weddings.models import Wedding
+
+    at = datetime(2026, 6, 13, 10, 50, tzinfo=UTC)
+    wedding = make_wedding(NOON.date(), time(14), time(22), connections=1500)
+    services.refresh_forecast_context(at)
+    first = services.decide_pool(web_policy, at, load=100)
+    assert first.inputs["forecast_parts"]["parts"]["weddings"] == 1500
+    Wedding.objects.filter(pk=wedding.pk).update(expected_connections=3000)  # no signal
+    services.refresh_forecast_context(at + timedelta(seconds=30))
+    after = services.decide_pool(web_policy, at + timedelta(seconds=31), load=100)
+    assert after.inputs["forecast_parts"]["parts"]["weddings"] == 3000
+
+
+@pytest.mark.django_db
 def test_refresh_job_rebuilds_the_context_for_this_hour_and_the_next(web_policy):
     assert services.refresh_forecast_context(NOON) >= 2
 
@@ -191,7 +208,7 @@ def test_a_scale_down_is_refused_by_the_calendar_freeze(web_policy, make_wedding
     PoolState.objects.create(pool="web", current_units=12)
     make_wedding(NOON.date(), time(14), time(22))
     empty = context.DecisionContext(context.decision_context(NOON, timedelta(0)).points, [])
-    monkeypatch.setattr(context, "decision_context", lambda now, lead, version=None: empty)
+    monkeypatch.setattr(context, "decision_context", lambda now, lead, **_: empty)
     web_policy.stabilisation_seconds = 0
     web_policy.save()
     d = services.decide_pool(web_policy, NOON, load=100)
