@@ -8,6 +8,7 @@ shared cache (Redis in the full stack) under a version that any calendar change 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +17,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from apps.scaling import calendar_source, conf, forecast
+
+log = logging.getLogger(__name__)
 
 # A periodic job (refresh_context, every 60 s) rewrites the context, so bulk calendar edits
 # that send no signal are seen within a minute; decisions only read it.
@@ -30,19 +33,38 @@ def calendar_version() -> int:
     return cache.get(_key("calendar-version")) or 0
 
 
-def decision_inputs(now: datetime, lead: timedelta):
-    """The context and the active emergency, usually in one cache round trip (the hot
-    path): the context itself comes from this process's copy while the stamp says the
-    shared one has not changed."""
+def decision_inputs(now: datetime, lead: timedelta, observed_hash: str | None = None):
+    """(context, active emergency, observed-load hash) usually in one Redis round trip
+    (the hot path): the calendar version, the emergency, the context stamp and, when
+    `observed_hash` names one, the observed-load hash (apps.scaling.observe) are read in
+    one pipeline; the context itself comes from this process's copy while the stamp
+    says the shared one has not changed. The hash is None when it was not read."""
     version_key, emergency_key, stamp_key = (
         _key("calendar-version"),
         _key("emergency"),
         _key("context-stamp"),
     )
-    got = cache.get_many([version_key, emergency_key, stamp_key])
+    got, observed = _read_shared([version_key, emergency_key, stamp_key], observed_hash)
     # No stamp (never refreshed yet, or Redis lost its keys): no local copy is trusted.
     ctx = decision_context(now, lead, version=got.get(version_key) or 0, stamp=got.get(stamp_key))
-    return ctx, active_emergency(now, cached=got.get(emergency_key))
+    return ctx, active_emergency(now, cached=got.get(emergency_key)), observed
+
+
+def _read_shared(keys: list[str], observed_hash: str | None) -> tuple[dict, dict | None]:
+    """Cache values of `keys` and the raw hash `observed_hash`, in one pipeline when the
+    cache is django-redis on the same Redis (the full stack), else as two reads."""
+    client = getattr(cache, "client", None)
+    if observed_hash and settings.REDIS_URL and hasattr(client, "decode"):
+        try:
+            pipe = client.get_client(write=False).pipeline(transaction=False)
+            pipe.mget([client.make_key(key) for key in keys])
+            pipe.hgetall(observed_hash)
+            values, observed = pipe.execute()
+            got = {k: client.decode(v) for k, v in zip(keys, values, strict=True) if v is not None}
+            return got, observed
+        except Exception:  # a Redis blip: the separate reads below degrade as they always did
+            log.debug("scaling: pipelined read of the decision inputs failed", exc_info=True)
+    return cache.get_many(keys), None
 
 
 def bump_calendar_version(**_: object) -> None:

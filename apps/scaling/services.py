@@ -109,9 +109,14 @@ def decide_pool(
     started = time.perf_counter()
     now = now or timezone.now()
     config = policy_config(policy)
-    if observed and load is None:
-        load = observe.current_load(policy.pool)
-    ctx, emergency = context.decision_inputs(now, timedelta(seconds=policy.lead_time_seconds))
+    observe_now = observed and load is None
+    ctx, emergency, raw = context.decision_inputs(
+        now,
+        timedelta(seconds=policy.lead_time_seconds),
+        observe.hash_key(policy.pool) if observe_now else None,
+    )
+    if observe_now:
+        load = observe.current_load(policy.pool, raw=raw)
     peak, peak_parts = forecast_peak(policy, now, ctx)
     live = ctx.live_at(now)
     inputs = PolicyInputs(
