@@ -272,3 +272,52 @@ def test_concurrent_get_many_misses_load_each_key_once_across_processes(start_ch
         for key in keys[i : i + 6]:
             assert got[key] == by_child.get(key, f"{key}-loaded-here")
     assert cache.counters["lock_waits"] >= 1
+
+
+def test_get_many_serves_stale_copies_of_keys_another_process_is_reloading(start_child):
+    from dataclasses import replace
+
+    from apps.caching.service import TwoTierCache
+
+    child = start_child()
+    child.call("start")
+    clock_now = [time.time()]
+    local = TwoTierCache(
+        redis_url=settings.REDIS_URL,
+        prefix=settings.REDIS_PREFIX,
+        config=replace(cache.config, default_ttl=1.0, ttl_cap=1.0),
+        clock=lambda: clock_now[0],
+    )
+    tag = uuid.uuid4().hex[:8]
+    keys = [f"gms-{tag}-{i}" for i in range(3)]
+    counter = f"{settings.REDIS_PREFIX}:test:{tag}:loads"
+    assert local.get_many(keys, lambda missing: dict.fromkeys(missing, "old")) == dict.fromkeys(
+        keys, "old"
+    )
+    time.sleep(1.1)  # the Redis copies expire; ours are kept as stale
+    clock_now[0] += 2
+    thread = threading.Thread(
+        target=child.call,
+        args=("get_many_slow",),
+        kwargs={"keys": keys[:2], "sleep": 0.5, "counter": counter},
+    )
+    thread.start()
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    deadline = time.time() + 5
+    while r.get(f"{counter}:{keys[0]}") is None and time.time() < deadline:
+        time.sleep(0.005)  # the child holds the locks of keys 0 and 1
+    asked: list = []
+
+    def loader(missing: list[str]) -> dict:
+        asked.append(list(missing))
+        return dict.fromkeys(missing, "new")
+
+    started = time.time()
+    got = local.get_many(keys, loader)
+    # Keys 0 and 1: our stale copies, at once; key 2 (nobody loading it): loaded here.
+    assert got == {keys[0]: "old", keys[1]: "old", keys[2]: "new"}
+    assert asked == [[keys[2]]]
+    assert time.time() - started < 0.3
+    assert local.counters["stale_served"] == 2
+    thread.join()
+    local.close()
