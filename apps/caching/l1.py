@@ -12,7 +12,15 @@ invalidated, so a caller may serve them while another process reloads the key.
 Pinned entries (live weddings) sit outside the LRU order and are never evicted,
 up to a quarter of the budget.
 
-The object is shared by threads; a single lock guards it (about 0.1 us a hit).
+Threads and the hit path: a hit takes no lock and does two things: a dict lookup and
+an append of the entry to a read buffer. Its sketch increment and LRU move (the bulk of
+a hit's cost, most of it cache misses on a big table and linked list) are replayed in
+order, under the one lock that every write holds, by the next write or once 64 hits are
+buffered; frequency() drains first, so admission and TTL decisions see every hit. This
+is Caffeine's read buffer; the policy is the same W-TinyLFU, applied a few reads late.
+It relies on the GIL making list.append and dict.get atomic (Python 3.11); a buffer
+swapped while a reader appends may lose that one access (counts are estimates anyway).
+A free-threaded (no-GIL) Python would need a lock around the append.
 """
 
 from __future__ import annotations
@@ -23,11 +31,15 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 WINDOW, PROBATION, PROTECTED, PINNED = 0, 1, 2, 3
+# Hits buffered before a reader applies them itself (writes apply them first anyway).
+READ_BUFFER = 64
 _HALVE = bytes(i >> 1 for i in range(256))
 
 
 class Entry:
-    __slots__ = ("key", "value", "size", "expires", "segment", "tags")
+    # s0-s3: the key's four sketch counters, computed once when stored so a replayed
+    # hit does not re-hash and re-mask the key (the table's size never changes).
+    __slots__ = ("key", "value", "size", "expires", "segment", "tags", "s0", "s1", "s2", "s3")
 
     def __init__(self, key: str, value: Any, size: int, expires: float, tags: tuple) -> None:
         self.key = key
@@ -54,22 +66,22 @@ class FrequencySketch:
         self.sample = 10 * (size >> 2)
         self.additions = 0
 
-    def increment(self, key: str) -> None:
+    def slots(self, key: str) -> tuple[int, int, int, int]:
+        """Indexes of the key's four counters in `table`."""
         h = hash(key)
-        t = self.table
         base = (h & self.block_mask) << 6
-        i = base | ((h >> 40) & 15)
-        if t[i] < 15:
-            t[i] += 1
-        i = base | 16 | ((h >> 44) & 15)
-        if t[i] < 15:
-            t[i] += 1
-        i = base | 32 | ((h >> 48) & 15)
-        if t[i] < 15:
-            t[i] += 1
-        i = base | 48 | ((h >> 52) & 15)
-        if t[i] < 15:
-            t[i] += 1
+        return (
+            base | ((h >> 40) & 15),
+            base | 16 | ((h >> 44) & 15),
+            base | 32 | ((h >> 48) & 15),
+            base | 48 | ((h >> 52) & 15),
+        )
+
+    def increment(self, key: str) -> None:
+        t = self.table
+        for i in self.slots(key):
+            if t[i] < 15:
+                t[i] += 1
         self.additions += 1
         if self.additions >= self.sample:
             self.age()
@@ -80,15 +92,9 @@ class FrequencySketch:
         self.table = self.table.translate(_HALVE)
 
     def estimate(self, key: str) -> int:
-        h = hash(key)
         t = self.table
-        base = (h & self.block_mask) << 6
-        return min(
-            t[base | ((h >> 40) & 15)],
-            t[base | 16 | ((h >> 44) & 15)],
-            t[base | 32 | ((h >> 48) & 15)],
-            t[base | 48 | ((h >> 52) & 15)],
-        )
+        a, b, c, d = self.slots(key)
+        return min(t[a], t[b], t[c], t[d])
 
     def clear(self) -> None:
         self.table = bytearray(len(self.table))
@@ -114,50 +120,58 @@ class TinyLFUCache:
         self.by_tag: dict[str, set[str]] = {}
         self.evictions = 0
         self.rejections = 0
-        # Lookups that found an entry (fresh or not): counted here, under the lock we
-        # already hold, so the service's hit path does no bookkeeping of its own.
-        self.hits = 0
+        # Hits waiting to be applied to the sketch and the LRU order (see `get`), and
+        # how many were applied: hits = drained_hits + len(reads).
+        self.reads: list[Entry] = []
+        self.drained_hits = 0
 
     # --- reads -----------------------------------------------------------------
     def get(self, key: str) -> Entry | None:
-        """Record the access and return the entry (callers check `expires`)."""
+        """Record the access and return the entry (callers check `expires`).
+
+        A hit only appends the entry to the read buffer: its sketch increment and LRU
+        move are replayed in order, under the lock, by the next write or once the
+        buffer is full (see `_drain`)."""
+        entry = self.map.get(key)
+        if entry is None:
+            self._count_miss(key)
+            return None
+        reads = self.reads
+        reads.append(entry)
+        if len(reads) >= READ_BUFFER:
+            self.drain()
+        return entry
+
+    @property
+    def hits(self) -> int:
+        """Lookups that found an entry (fresh or not), drained or still buffered."""
+        return self.drained_hits + len(self.reads)
+
+    def drain(self) -> None:
+        """Replay the buffered hits: what a hit would otherwise do itself."""
         with self.lock:
-            # The sketch increment, inlined: this is the hottest line of the cache.
-            sketch = self.sketch
-            h = hash(key)
-            t = sketch.table
-            base = (h & sketch.block_mask) << 6
-            i = base | ((h >> 40) & 15)
+            self._drain()
+
+    def _count_miss(self, key: str) -> None:
+        """A miss counts towards the key's frequency too (that is how it earns admission)."""
+        sketch = self.sketch
+        t = sketch.table
+        for i in sketch.slots(key):
             if t[i] < 15:
                 t[i] += 1
-            i = base | 16 | ((h >> 44) & 15)
-            if t[i] < 15:
-                t[i] += 1
-            i = base | 32 | ((h >> 48) & 15)
-            if t[i] < 15:
-                t[i] += 1
-            i = base | 48 | ((h >> 52) & 15)
-            if t[i] < 15:
-                t[i] += 1
-            sketch.additions += 1
-            if sketch.additions >= sketch.sample:
-                sketch.age()
-            entry = self.map.get(key)
-            if entry is None:
-                return None
-            self.hits += 1
-            segment = entry.segment
-            if segment == PROTECTED or segment == WINDOW:
-                self.segments[segment].move_to_end(key)
-            elif segment == PROBATION:
-                self._promote(entry)
-            return entry
+        sketch.additions += 1
+        if sketch.additions >= sketch.sample:
+            with self.lock:  # two threads reaching the threshold together must halve once
+                if sketch.additions >= sketch.sample:
+                    sketch.age()
 
     def peek(self, key: str) -> Entry | None:
         """The entry without touching recency or frequency (tests, stale reads)."""
         return self.map.get(key)
 
     def frequency(self, key: str) -> int:
+        if self.reads:
+            self.drain()
         return self.sketch.estimate(key)
 
     # --- writes ----------------------------------------------------------------
@@ -173,11 +187,14 @@ class TinyLFUCache:
         """Store; False when the entry was not kept (too large, or not admitted)."""
         if size > self.max_entry_bytes:
             with self.lock:
+                self._drain()
                 self._remove(key)
             return False
         with self.lock:
+            self._drain()
             self._remove(key)
             entry = Entry(key, value, size, expires, tuple(tags))
+            entry.s0, entry.s1, entry.s2, entry.s3 = self.sketch.slots(key)
             if pinned and self.seg_bytes[PINNED] + size <= self.pinned_budget:
                 self._link(entry, PINNED)
                 return True
@@ -194,10 +211,12 @@ class TinyLFUCache:
 
     def discard(self, key: str) -> bool:
         with self.lock:
+            self._drain()
             return self._remove(key)
 
     def discard_tag(self, tag: str) -> int:
         with self.lock:
+            self._drain()
             keys = self.by_tag.pop(tag, ())
             return sum(1 for key in list(keys) if self._remove(key))
 
@@ -212,6 +231,7 @@ class TinyLFUCache:
 
     def clear(self) -> None:
         with self.lock:
+            self._drain()
             self.map.clear()
             for segment in self.segments:
                 segment.clear()
@@ -233,6 +253,48 @@ class TinyLFUCache:
         return iter(list(self.map))
 
     # --- internals (called with the lock held) -----------------------------------
+    def _drain(self) -> None:
+        """Apply the buffered hits in order: sketch increment, then the LRU move or the
+        promotion out of probation, exactly as a locked hit used to do at once.
+
+        The buffer is swapped first; a reader that appended to the old list after we
+        iterated it loses that one access (a sampling error, as in Caffeine's lossy
+        read buffers)."""
+        reads = self.reads
+        if not reads:
+            return
+        self.reads = []
+        self.drained_hits += len(reads)
+        sketch = self.sketch
+        t = sketch.table
+        live = self.map
+        segments = self.segments
+        for entry in reads:
+            i = entry.s0
+            if t[i] < 15:
+                t[i] += 1
+            i = entry.s1
+            if t[i] < 15:
+                t[i] += 1
+            i = entry.s2
+            if t[i] < 15:
+                t[i] += 1
+            i = entry.s3
+            if t[i] < 15:
+                t[i] += 1
+            sketch.additions += 1
+            if sketch.additions >= sketch.sample:
+                sketch.age()
+                t = sketch.table
+            key = entry.key
+            if live.get(key) is not entry:
+                continue  # replaced or dropped since it was read: no reordering
+            segment = entry.segment
+            if segment == PROTECTED or segment == WINDOW:
+                segments[segment].move_to_end(key)
+            elif segment == PROBATION:
+                self._promote(entry)
+
     def _link(self, entry: Entry, segment: int) -> None:
         entry.segment = segment
         self.segments[segment][entry.key] = entry

@@ -75,6 +75,31 @@ if redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
 return 1
 """
 
+# get_many's version of _FETCH, for several keys in one round trip. ARGV: token, lock
+# TTL (ms), then each key's number of tags; KEYS, per key: value, lock, g:key, tg:tag...
+# Per key: {1, value, generations, PTTL} when stored, {2, '', generations, 0} when we
+# took its load lock, {0, '', generations, 0} when another caller holds it.
+_FETCH_MANY = """
+local out = {}
+local k = 1
+for a = 3, #ARGV do
+  local ntags = tonumber(ARGV[a])
+  local gens = {}
+  for i = k + 2, k + 2 + ntags do gens[#gens + 1] = redis.call('GET', KEYS[i]) or '0' end
+  local g = table.concat(gens, ':')
+  local v = redis.call('GET', KEYS[k])
+  if v then
+    out[#out + 1] = {1, v, g, redis.call('PTTL', KEYS[k])}
+  elseif redis.call('SET', KEYS[k + 1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+    out[#out + 1] = {2, '', g, 0}
+  else
+    out[#out + 1] = {0, '', g, 0}
+  end
+  k = k + 3 + ntags
+end
+return out
+"""
+
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -142,8 +167,10 @@ class TwoTierCache:
     def _reset_process_state(self) -> None:
         """Fresh state in a new process: nothing inherited from a forking parent is trusted."""
         self.process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.l1.clear()
+        # A new lock first: another thread of the parent may have held the old one
+        # when it forked, and nothing would ever release it here.
         self.l1.lock = threading.Lock()
+        self.l1.clear()
         self._lock = threading.Lock()
         self.tiers = {"l1": TierCounters(), "l2": TierCounters(), "load": TierCounters()}
         self._l1_tier = self.tiers["l1"]
@@ -176,6 +203,7 @@ class TwoTierCache:
             )
             for name, source in (
                 ("fetch", _FETCH),
+                ("fetch_many", _FETCH_MANY),
                 ("store", _STORE),
                 ("release", _RELEASE),
                 ("invalidate", _INVALIDATE),
@@ -219,7 +247,12 @@ class TwoTierCache:
         tags_for: Callable[[str], Iterable[str]] | None = None,
     ) -> dict[str, Any]:
         """Values of the keys found in L1 or L2; the rest come from `loader_many` (one
-        call for all of them) and are stored. Keys the loader does not return are absent."""
+        call for the keys this caller loads) and are stored. Keys the loader does not
+        return are absent.
+
+        Stampede protection as in `get_or_load`, per key: a key another caller (thread
+        or process) is loading is not loaded again; we serve our stale copy of it, or
+        wait for its value up to `lock_wait`, then load it ourselves."""
         keys = list(dict.fromkeys(keys))
         if not self._started:
             self.start()
@@ -227,6 +260,7 @@ class TwoTierCache:
         now = self.clock()
         found: dict[str, Any] = {}
         missing: list[str] = []
+        stale: dict[str, Any] = {}
         for key in keys:
             entry = self.l1.get(key)
             if entry is not None and entry.expires > now:
@@ -234,60 +268,179 @@ class TwoTierCache:
             else:
                 self._count_l1_miss(entry)
                 missing.append(key)
-        if missing and self._l2_ready():
-            started = time.perf_counter_ns()
-            try:
-                blobs = self._redis.mget([self.ns + "v:" + k for k in missing])
-                self._redis_ok()
-            except Exception as exc:
-                self._redis_failed(exc)
-                blobs = [None] * len(missing)
-            self.tiers["l2"].observe(time.perf_counter_ns() - started)
-            still: list[str] = []
-            for key, blob in zip(missing, blobs, strict=True):
-                decoded = self._decode_l2(key, blob) if blob is not None else _MISSING
-                if decoded is _MISSING:
-                    self.tiers["l2"].misses += 1
-                    still.append(key)
-                else:
-                    self.tiers["l2"].hits += 1
-                    tags, found[key], size = decoded
-                    self._fill_l1(key, found[key], size, tags, self.config.default_ttl, epoch)
-            missing = still
-        if missing and loader_many is not None:
-            tags_of = {key: tuple(tags_for(key)) if tags_for else () for key in missing}
-            gens = self._generations(tags_of)
-            started = time.perf_counter_ns()
-            loaded = loader_many(missing)
-            self._observe_load(started)
-            for key, value in loaded.items():
-                if key not in tags_of:
-                    continue
-                found[key] = value
-                self._store(key, value, ttl, tags_of[key], gens.get(key), None, epoch)
+                if entry is not None:
+                    stale[key] = entry.value
+        if not missing:
+            return found
+        if loader_many is None:  # a read only: no load, so no lock to take
+            if self._l2_ready():
+                self._read_many_l2(missing, found, epoch)
+            return found
+        tags_of = {key: tuple(tags_for(key)) if tags_for else () for key in missing}
+        if self._l2_ready():
+            self._load_many_shared(missing, tags_of, loader_many, ttl, stale, found, epoch)
+        else:
+            self._load_many_local(missing, tags_of, loader_many, ttl, stale, found, epoch)
         return found
 
-    def _generations(self, tags_of: dict[str, tuple]) -> dict[str, str]:
-        """The generation string `_FETCH` would return, for several keys at once."""
-        if not self._l2_ready():
-            return {}
-        names: list[str] = []
-        for key, tags in tags_of.items():
-            names.append(self.ns + "g:" + key)
-            names.extend(self.ns + "tg:" + tag for tag in tags)
+    def _read_many_l2(self, missing: list[str], found: dict[str, Any], epoch: int) -> None:
+        started = time.perf_counter_ns()
         try:
-            values = self._redis.mget(names)
+            blobs = self._redis.mget([self.ns + "v:" + k for k in missing])
             self._redis_ok()
         except Exception as exc:
             self._redis_failed(exc)
-            return {}
-        out: dict[str, str] = {}
-        position = 0
-        for key, tags in tags_of.items():
-            chunk = values[position : position + 1 + len(tags)]
-            position += 1 + len(tags)
-            out[key] = ":".join(v.decode() if v is not None else "0" for v in chunk)
-        return out
+            return
+        self.tiers["l2"].observe(time.perf_counter_ns() - started)
+        for key, blob in zip(missing, blobs, strict=True):
+            decoded = self._decode_l2(key, blob) if blob is not None else _MISSING
+            if decoded is _MISSING:
+                self.tiers["l2"].misses += 1
+            else:
+                self.tiers["l2"].hits += 1
+                tags, found[key], size = decoded
+                self._fill_l1(key, found[key], size, tags, self.config.default_ttl, epoch)
+
+    def _load_many_shared(self, missing, tags_of, loader_many, ttl, stale, found, epoch) -> None:
+        """L2 and the load locks in one round trip; load the keys we locked; serve stale
+        or wait for the keys others are loading (the same rules as `_miss`)."""
+        token = uuid.uuid4().hex
+        pending = missing
+        first = True
+        deadline = None
+        delay = 0.005
+        while pending:
+            replies = self._fetch_many(pending, tags_of, token)
+            if replies is None:  # Redis failed: the database still answers
+                self._load_batch(pending, {}, tags_of, loader_many, ttl, None, found, epoch)
+                return
+            mine: dict[str, str] = {}  # key -> generations; we hold its lock
+            unlocked: dict[str, str] = {}  # undecodable value: reload over it, no lock
+            waiting: dict[str, str] = {}
+            for key, (status, blob, gens, pttl) in zip(pending, replies, strict=True):
+                gens = gens.decode() if isinstance(gens, bytes) else gens
+                if status == 1:
+                    decoded = self._decode_l2(key, blob)
+                    if decoded is _MISSING:
+                        unlocked[key] = gens
+                        continue
+                    self.tiers["l2"].hits += 1
+                    stored_tags, value, size = decoded
+                    found[key] = value
+                    remaining = max(int(pttl), 1000) / 1000.0
+                    self._fill_l1(key, value, size, stored_tags or tags_of[key], remaining, epoch)
+                    continue
+                if first:
+                    self.tiers["l2"].misses += 1
+                if status == 2:
+                    mine[key] = gens
+                elif key in stale:  # someone else is loading it: serve what we had
+                    self.counters["stale_served"] += 1
+                    found[key] = stale[key]
+                else:
+                    waiting[key] = gens
+            first = False
+            if mine:
+                self._load_batch(list(mine), mine, tags_of, loader_many, ttl, token, found, epoch)
+            if unlocked:
+                self._load_batch(
+                    list(unlocked), unlocked, tags_of, loader_many, ttl, None, found, epoch
+                )
+            if not waiting:
+                return
+            if deadline is None:
+                self.counters["lock_waits"] += 1
+                deadline = time.monotonic() + self.config.lock_wait
+            elif time.monotonic() > deadline:
+                # The holders are slow or gone: load without the locks rather than fail.
+                self._load_batch(
+                    list(waiting), waiting, tags_of, loader_many, ttl, None, found, epoch
+                )
+                return
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.05)
+            pending = list(waiting)
+
+    def _load_many_local(self, missing, tags_of, loader_many, ttl, stale, found, epoch) -> None:
+        """Without Redis: one loader per key in this process, as `_load_single_flight`."""
+        with self._lock:
+            mine = [key for key in missing if key not in self._inflight]
+            theirs = {key: self._inflight[key] for key in missing if key not in mine}
+            done = threading.Event()
+            for key in mine:
+                self._inflight[key] = done
+        if mine:
+            try:
+                self._load_batch(mine, {}, tags_of, loader_many, ttl, None, found, epoch)
+            finally:
+                with self._lock:
+                    for key in mine:
+                        if self._inflight.get(key) is done:
+                            del self._inflight[key]
+                done.set()
+        if not theirs:
+            return
+        deadline = time.monotonic() + self.config.lock_wait
+        waited = False
+        rest: list[str] = []
+        for key, event in theirs.items():
+            if key in stale:
+                self.counters["stale_served"] += 1
+                found[key] = stale[key]
+                continue
+            if not event.is_set():
+                waited = True
+                event.wait(max(deadline - time.monotonic(), 0))
+            entry = self.l1.peek(key)
+            if entry is not None and entry.expires > self.clock():
+                found[key] = entry.value
+            else:  # the loader did not return it, it was not kept, or it is still loading
+                rest.append(key)
+        if waited:
+            self.counters["lock_waits"] += 1
+        if rest:
+            self._load_batch(rest, {}, tags_of, loader_many, ttl, None, found, epoch)
+
+    def _fetch_many(self, keys: list[str], tags_of: dict[str, tuple], token: str):
+        ns = self.ns
+        names: list[str] = []
+        counts: list[int] = []
+        for key in keys:
+            tags = tags_of[key]
+            names.extend((ns + "v:" + key, ns + "lock:" + key, ns + "g:" + key))
+            names.extend(ns + "tg:" + tag for tag in tags)
+            counts.append(len(tags))
+        started = time.perf_counter_ns()
+        try:
+            replies = self._scripts["fetch_many"](
+                keys=names, args=[token, int(self.config.lock_ttl * 1000), *counts]
+            )
+        except Exception as exc:
+            self._redis_failed(exc)
+            return None
+        self._redis_ok()
+        self.tiers["l2"].observe(time.perf_counter_ns() - started)
+        return replies
+
+    def _load_batch(self, keys, gens_of, tags_of, loader_many, ttl, token, found, epoch) -> None:
+        """One `loader_many` call for `keys`; store what it returns (releasing our lock
+        through the store), release the locks of the keys it did not return."""
+        started = time.perf_counter_ns()
+        try:
+            loaded = loader_many(list(keys))
+        except BaseException:
+            self.counters["load_errors"] += 1
+            if token is not None:
+                for key in keys:
+                    self._release(key, token)
+            raise
+        self._observe_load(started)
+        for key in keys:
+            if key in loaded:
+                found[key] = loaded[key]
+                self._store(key, loaded[key], ttl, tags_of[key], gens_of.get(key), token, epoch)
+            elif token is not None:
+                self._release(key, token)
 
     def peek(self, key: str) -> Any:
         """The L1 value if present and fresh, else None (no load, no stats)."""

@@ -2,8 +2,8 @@
 
 Invalidation runs after the transaction commits (a reader must not reload the old
 row between our invalidation and the commit). Bundles are tagged `wedding:<id>`
-and supplier maps `supplier:<id>` (see bundles.py), so a venue or supplier write
-invalidates the tags of the weddings it appears in.
+and supplier maps `supplier:<id>` (see bundles.py), so a venue, region or supplier
+write invalidates the tags of the weddings it appears in.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 
 from apps.caching import pinning
 
+INVALIDATE_CHUNK = 500
+
 
 def _invalidate_after_commit(weddings: Iterable[int] = (), suppliers: Iterable[int] = ()) -> None:
     tags = [f"wedding:{w}" for w in set(weddings)] + [f"supplier:{s}" for s in set(suppliers)]
@@ -25,7 +27,10 @@ def _invalidate_after_commit(weddings: Iterable[int] = (), suppliers: Iterable[i
         from apps.caching.service import cache
 
         pinning.forget()
-        cache.invalidate_many(tags=tags)
+        # A region edit may name thousands of weddings: one Lua call per chunk keeps
+        # each call (and the Redis it blocks) short.
+        for start in range(0, len(tags), INVALIDATE_CHUNK):
+            cache.invalidate_many(tags=tags[start : start + INVALIDATE_CHUNK])
 
     transaction.on_commit(run)
 
@@ -70,6 +75,16 @@ def venue_changed(sender, instance, **kwargs) -> None:
     _invalidate_after_commit(list(weddings))
 
 
+def region_changed(sender, instance, **kwargs) -> None:
+    """A region save or delete: bundles and API details show its code, so every wedding
+    at one of its venues is invalidated (a delete is refused while venues use it, so it
+    only matters for saves; it is connected for deletes too in case that rule changes)."""
+    from apps.weddings.models import Wedding
+
+    weddings = Wedding.objects.filter(venue__region_id=instance.pk).values_list("id", flat=True)
+    _invalidate_after_commit(list(weddings))
+
+
 def supplier_saved(sender, instance, **kwargs) -> None:
     _invalidate_after_commit(_supplier_wedding_ids(instance.pk), [instance.pk])
 
@@ -102,7 +117,7 @@ def suppliers_changed(sender, instance, action, reverse, model, pk_set, **kwargs
 
 
 def connect() -> None:
-    from apps.weddings.models import Supplier, Venue, Wedding
+    from apps.weddings.models import Region, Supplier, Venue, Wedding
 
     uid = "apps.caching.signals"
     post_save.connect(wedding_saved, sender=Wedding, dispatch_uid=uid + ".wedding_saved")
@@ -110,6 +125,9 @@ def connect() -> None:
     post_delete.connect(wedding_deleted, sender=Wedding, dispatch_uid=uid + ".wedding_deleted")
     post_save.connect(venue_changed, sender=Venue, dispatch_uid=uid + ".venue_saved")
     post_delete.connect(venue_changed, sender=Venue, dispatch_uid=uid + ".venue_deleted")
+    post_save.connect(region_changed, sender=Region, dispatch_uid=uid + ".region_saved")
+    # Before the delete: its venues (and so its weddings) are still linked then.
+    pre_delete.connect(region_changed, sender=Region, dispatch_uid=uid + ".region_deleting")
     post_save.connect(supplier_saved, sender=Supplier, dispatch_uid=uid + ".supplier_saved")
     pre_delete.connect(supplier_deleting, sender=Supplier, dispatch_uid=uid + ".supplier_del")
     post_delete.connect(supplier_deleted, sender=Supplier, dispatch_uid=uid + ".supplier_deleted")

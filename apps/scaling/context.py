@@ -8,6 +8,7 @@ shared cache (Redis in the full stack) under a version that any calendar change 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +17,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from apps.scaling import calendar_source, conf, forecast
+
+log = logging.getLogger(__name__)
 
 # A periodic job (refresh_context, every 60 s) rewrites the context, so bulk calendar edits
 # that send no signal are seen within a minute; decisions only read it.
@@ -30,12 +33,38 @@ def calendar_version() -> int:
     return cache.get(_key("calendar-version")) or 0
 
 
-def decision_inputs(now: datetime, lead: timedelta):
-    """The context and the active emergency in two cache round trips (the hot path)."""
-    version_key, emergency_key = _key("calendar-version"), _key("emergency")
-    got = cache.get_many([version_key, emergency_key])
-    ctx = decision_context(now, lead, version=got.get(version_key) or 0)
-    return ctx, active_emergency(now, cached=got.get(emergency_key))
+def decision_inputs(now: datetime, lead: timedelta, observed_hash: str | None = None):
+    """(context, active emergency, observed-load hash) usually in one Redis round trip
+    (the hot path): the calendar version, the emergency, the context stamp and, when
+    `observed_hash` names one, the observed-load hash (apps.scaling.observe) are read in
+    one pipeline; the context itself comes from this process's copy while the stamp
+    says the shared one has not changed. The hash is None when it was not read."""
+    version_key, emergency_key, stamp_key = (
+        _key("calendar-version"),
+        _key("emergency"),
+        _key("context-stamp"),
+    )
+    got, observed = _read_shared([version_key, emergency_key, stamp_key], observed_hash)
+    # No stamp (never refreshed yet, or Redis lost its keys): no local copy is trusted.
+    ctx = decision_context(now, lead, version=got.get(version_key) or 0, stamp=got.get(stamp_key))
+    return ctx, active_emergency(now, cached=got.get(emergency_key)), observed
+
+
+def _read_shared(keys: list[str], observed_hash: str | None) -> tuple[dict, dict | None]:
+    """Cache values of `keys` and the raw hash `observed_hash`, in one pipeline when the
+    cache is django-redis on the same Redis (the full stack), else as two reads."""
+    client = getattr(cache, "client", None)
+    if observed_hash and settings.REDIS_URL and hasattr(client, "decode"):
+        try:
+            pipe = client.get_client(write=False).pipeline(transaction=False)
+            pipe.mget([client.make_key(key) for key in keys])
+            pipe.hgetall(observed_hash)
+            values, observed = pipe.execute()
+            got = {k: client.decode(v) for k, v in zip(keys, values, strict=True) if v is not None}
+            return got, observed
+        except Exception:  # a Redis blip: the separate reads below degrade as they always did
+            log.debug("scaling: pipelined read of the decision inputs failed", exc_info=True)
+    return cache.get_many(keys), None
 
 
 def bump_calendar_version(**_: object) -> None:
@@ -85,28 +114,58 @@ def _hours_for(lead: timedelta) -> int:
     return int(lead.total_seconds() // 3600) + 2
 
 
-def decision_context(now: datetime, lead: timedelta, version: int | None = None) -> DecisionContext:
-    """The forecast hours a decision at `now` with this lead time needs (cached per hour)."""
+# Contexts this process already read, by cache key: (stamp when read, context). Reading
+# one from Redis costs a round trip and an unpickle per decision; the key already names
+# the calendar version and the hour, and the stamp (bumped by the refresh job after it
+# stored a context that differs) says whether the shared copy was rewritten since.
+_local_contexts: dict[str, tuple[int, DecisionContext]] = {}
+_LOCAL_CONTEXTS_MAX = 16
+
+
+def decision_context(
+    now: datetime, lead: timedelta, version: int | None = None, stamp: int | None = None
+) -> DecisionContext:
+    """The forecast hours a decision at `now` with this lead time needs (cached per hour).
+
+    With `stamp` (the context stamp read in the same round trip as the version), a copy
+    this process read under the same stamp is used without asking the cache."""
     hours = _hours_for(lead)
     key = _context_key(forecast.hour_floor(now), hours, version)
+    if stamp is not None:
+        local = _local_contexts.get(key)
+        if local is not None and local[0] == stamp:
+            return local[1]
     found = cache.get(key)
     if found is None:  # the refresh job had not run yet this hour
         found = build_context(now, hours)
         cache.set(key, found, CONTEXT_TTL_SECONDS)
+    if stamp is not None:
+        if len(_local_contexts) >= _LOCAL_CONTEXTS_MAX:
+            _local_contexts.clear()  # old hours and versions: never asked for again
+        _local_contexts[key] = (stamp, found)
     return found
 
 
 def refresh_context(now: datetime, leads: list[timedelta]) -> int:
-    """Rebuild the contexts for this hour and the next (periodic job); returns how many."""
+    """Rebuild the contexts for this hour and the next (periodic job); returns how many.
+
+    When a rebuilt context differs from the stored one (a bulk edit that sent no signal),
+    the context stamp is bumped after it is stored, so processes drop their copies."""
     written = 0
+    changed = False
     for hours in sorted({_hours_for(lead) for lead in leads} | {2}):
         for at in (now, forecast.hour_floor(now) + forecast.HOUR):
-            cache.set(
-                _context_key(forecast.hour_floor(at), hours),
-                build_context(at, hours),
-                CONTEXT_TTL_SECONDS,
-            )
+            key = _context_key(forecast.hour_floor(at), hours)
+            built = build_context(at, hours)
+            changed = changed or cache.get(key) != built
+            cache.set(key, built, CONTEXT_TTL_SECONDS)
             written += 1
+    if changed:
+        stamp_key = _key("context-stamp")
+        try:
+            cache.incr(stamp_key)
+        except ValueError:
+            cache.set(stamp_key, 1, None)
     return written
 
 

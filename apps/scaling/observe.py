@@ -47,6 +47,12 @@ def _key(metric: str) -> str:
     return f"{settings.REDIS_PREFIX}:scaling:observed:{metric}"
 
 
+def hash_key(pool: str) -> str:
+    """The Redis hash holding the pool's observed load (a decision reads it in the
+    same pipeline as its other inputs)."""
+    return _key(METRIC_BY_POOL[pool])
+
+
 def remember_samples(sender=None, samples=(), **_: object) -> None:
     """samples_ingested receiver: newest value per watched series into Redis."""
     if not settings.REDIS_URL:
@@ -75,6 +81,11 @@ def _from_redis(metric: str) -> list[tuple[float, float]] | None:
         raw = _redis().hgetall(_key(metric))
     except Exception:
         return None
+    return parse_hash(raw)
+
+
+def parse_hash(raw: dict | None) -> list[tuple[float, float]] | None:
+    """(ts, value) rows of the hash `remember_samples` writes; None when it is empty."""
     if not raw:
         return None
     out = []
@@ -90,14 +101,18 @@ def _from_monitor(metric: str) -> list[tuple[float, float]]:
     return [(float(r["ts"]), float(r["value"])) for r in latest(metric)]
 
 
-def current_load(pool: str, now: float | None = None) -> float | None:
+def current_load(pool: str, now: float | None = None, raw: dict | None = None) -> float | None:
     """Sum over series (one per gateway process) of each one's fresh latest value.
 
     None when nothing fresh is known: the policy then never scales down (it does not
-    guess), while the forecast may still scale up.
+    guess), while the forecast may still scale up. `raw`: the Redis hash, when the
+    caller already read it (a decision reads it with its other inputs).
     """
     metric = METRIC_BY_POOL[pool]
-    rows = _from_redis(metric) if settings.REDIS_URL else None
+    if raw is not None:
+        rows = parse_hash(raw)
+    else:
+        rows = _from_redis(metric) if settings.REDIS_URL else None
     if rows is None:
         rows = _from_monitor(metric)
     now = now if now is not None else time.time()

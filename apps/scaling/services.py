@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 from dataclasses import asdict, replace
@@ -108,9 +109,14 @@ def decide_pool(
     started = time.perf_counter()
     now = now or timezone.now()
     config = policy_config(policy)
-    if observed and load is None:
-        load = observe.current_load(policy.pool)
-    ctx, emergency = context.decision_inputs(now, timedelta(seconds=policy.lead_time_seconds))
+    observe_now = observed and load is None
+    ctx, emergency, raw = context.decision_inputs(
+        now,
+        timedelta(seconds=policy.lead_time_seconds),
+        observe.hash_key(policy.pool) if observe_now else None,
+    )
+    if observe_now:
+        load = observe.current_load(policy.pool, raw=raw)
     peak, peak_parts = forecast_peak(policy, now, ctx)
     live = ctx.live_at(now)
     inputs = PolicyInputs(
@@ -180,7 +186,10 @@ def decide_pool(
 # One round trip for the whole write: the state row is updated only if nobody changed it
 # since we read it and nobody decided this tick yet (the UPDATE's row lock serialises
 # concurrent workers; the loser's WHERE no longer matches), and the decision is inserted
-# only if that update happened. Not waiting for the WAL flush: see _relaxed_commit().
+# only if that update happened. Either way the statement returns the state: the new one
+# (to start the next decision from), or, when the WHERE did not match, the state as it
+# is and whether the tick is already decided, so a retry needs no extra read.
+# Not waiting for the WAL flush: see _relaxed_commit().
 _ONE_TRIP_SQL = """
 BEGIN;
 SET LOCAL synchronous_commit TO OFF;
@@ -190,16 +199,54 @@ WITH s AS (
      WHERE pool = %(pool)s AND updated_at = %(seen)s AND current_units = %(current)s
        AND NOT EXISTS (
            SELECT 1 FROM scaling_decision WHERE pool = %(pool)s AND tick = %(tick)s)
- RETURNING id)
+ RETURNING updated_at, current_units, low_since, recent_needs),
+d AS (
 INSERT INTO scaling_decision
        (pool, tick, decided_at, rule, reason, inputs, current_units, desired_units, outcome,
         actuation, error, duration_ms)
 SELECT %(pool)s, %(tick)s, %(decided_at)s, %(rule)s, %(reason)s, %(inputs)s, %(current)s,
        %(desired)s, %(outcome)s, '[]'::jsonb, '', %(duration_ms)s
   FROM s
-RETURNING id;
+RETURNING id)
+SELECT d.id, s.updated_at, s.current_units, s.low_since, s.recent_needs::text, false
+  FROM d, s
+UNION ALL
+SELECT NULL, p.updated_at, p.current_units, p.low_since, p.recent_needs::text,
+       EXISTS (SELECT 1 FROM scaling_decision WHERE pool = %(pool)s AND tick = %(tick)s)
+  FROM scaling_poolstate p
+ WHERE p.pool = %(pool)s AND NOT EXISTS (SELECT 1 FROM s);
 COMMIT;
 """
+
+# The pool state this process last wrote or read, per pool: (updated_at, current_units,
+# low_since, recent_needs). A decision starts from it instead of reading the row; the
+# write's WHERE (updated_at and current_units unchanged) rejects it if another worker or
+# an actuation changed the row since, and then returns the row as it is.
+_known_state: dict[str, tuple] = {}
+
+
+def _remember_state(state: PoolState) -> None:
+    _known_state[state.pool] = (
+        state.updated_at,
+        state.current_units,
+        state.low_since,
+        list(state.recent_needs or []),
+    )
+
+
+def _known(pool: str) -> PoolState | None:
+    """A fresh PoolState built from the remembered row (record() mutates what it gets)."""
+    known = _known_state.get(pool)
+    if known is None:
+        return None
+    updated_at, current_units, low_since, recent = known
+    return PoolState(
+        pool=pool,
+        current_units=current_units,
+        low_since=low_since,
+        recent_needs=list(recent),
+        updated_at=updated_at,
+    )
 
 
 def _write_in_one_trip(policy: ScalingPolicy, record, started: float) -> Decision | None:
@@ -207,8 +254,10 @@ def _write_in_one_trip(policy: ScalingPolicy, record, started: float) -> Decisio
     from psycopg.errors import UniqueViolation
     from psycopg.types.json import Jsonb
 
+    state = _known(policy.pool)
     for _ in range(5):
-        state = PoolState.objects.filter(pool=policy.pool).first()
+        if state is None:
+            state = PoolState.objects.filter(pool=policy.pool).first()
         if state is None:
             PoolState.objects.get_or_create(
                 pool=policy.pool, defaults={"current_units": policy.baseline_units}
@@ -239,31 +288,44 @@ def _write_in_one_trip(policy: ScalingPolicy, record, started: float) -> Decisio
                         "duration_ms": decision.duration_ms,
                     },
                 )
-                inserted = None
-                while True:  # BEGIN, SET, INSERT ... RETURNING, COMMIT: find the INSERT's rows
+                row = None
+                while True:  # BEGIN, SET, the statement, COMMIT: find the statement's row
                     if cursor.description is not None:
-                        inserted = cursor.fetchone()
+                        row = cursor.fetchone()
                     if not cursor.nextset():
                         break
         except Exception as exc:
             # A script that failed half-way leaves its transaction open: close it, or the
             # connection refuses everything after.
+            _known_state.pop(policy.pool, None)
             with contextlib.suppress(Exception):  # a broken connection is closed anyway
                 raw.execute("ROLLBACK")
             if isinstance(exc, UniqueViolation):
                 return None  # another worker decided this tick
             raise
+        if row is None:  # no state row (deleted meanwhile): create it, try again
+            _known_state.pop(policy.pool, None)
+            state = None
+            continue
+        inserted, updated_at, current_units, low_since, recent_needs, decided = row
+        state = PoolState(
+            pool=policy.pool,
+            current_units=current_units,
+            low_since=low_since,
+            # As text: Django's connection leaves jsonb undecoded, so decode it ourselves.
+            recent_needs=json.loads(recent_needs) if recent_needs else [],
+            updated_at=updated_at,
+        )
+        _remember_state(state)
         if inserted is not None:
-            decision.pk = inserted[0]
+            decision.pk = inserted
             decision.actuation, decision.error = [], ""
             decision._state.adding = False
             return decision
-        if (
-            decision.tick is not None
-            and Decision.objects.filter(pool=policy.pool, tick=decision.tick).exists()
-        ):
+        if decided:
             return None  # another worker decided this tick
-        # The state changed under us (another decision or an actuation): read it again.
+        # The state changed under us (another decision or an actuation): the statement
+        # returned it as it is now; decide again from it.
     raise RuntimeError(f"scaling {policy.pool}: pool state kept changing; decision not recorded")
 
 
@@ -325,6 +387,8 @@ def actuate(decision: Decision, policy: ScalingPolicy | None = None) -> Decision
         decision.error = "; ".join(f"{r.actuator}: {r.error}" for r in failed)
         decision.save(update_fields=["outcome", "actuation", "error"])
         current = state.current_units
+    if not connection.in_atomic_block:  # committed: the next decision can start from it
+        _remember_state(state)
     if "gauges" in (policy.actuators or conf.actuators_default()):
         actuators.set_gauges(decision.pool, decision.desired_units, current)
     if failed:

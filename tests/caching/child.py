@@ -69,6 +69,15 @@ def handle(cmd: dict) -> object:
         return cache.get_or_load(
             cmd["key"], lambda: slow_value(cmd["key"], cmd["sleep"], cmd["counter"])
         )
+    if op == "get_many_slow":  # every key it loads counts in Redis under counter:<key>
+
+        def load_many(missing: list[str]) -> dict:
+            for key in missing:
+                client.incr(f"{cmd['counter']}:{key}")
+            time.sleep(cmd["sleep"])
+            return {key: f"{key}-loaded-by-{os.getpid()}" for key in missing}
+
+        return cache.get_many(cmd["keys"], load_many)
     if op == "get":
         return cache.get_or_load(cmd["key"], lambda: cmd["value"])
     if op == "stats":

@@ -124,3 +124,33 @@ def test_without_redis_one_thread_loads_a_key_and_the_others_wait():
     assert results == ["loaded"] * 8
     assert len(calls) == 1
     assert cache.stats()["stampede"]["lock_waits"] == 7
+
+
+def test_without_redis_concurrent_get_many_load_each_key_once():
+    import threading
+
+    cache = TwoTierCache(redis_url="", prefix="embedded")
+    keys = [f"k{i}" for i in range(11)]
+    loads: dict[str, int] = {}
+    guard = threading.Lock()
+
+    def slow_many(missing: list[str]) -> dict:
+        with guard:
+            for key in missing:
+                loads[key] = loads.get(key, 0) + 1
+        time.sleep(0.2)
+        return {key: f"{key}-value" for key in missing}
+
+    results: list = [None] * 8
+
+    def read(i: int) -> None:  # overlapping sets: keys i..i+3
+        results[i] = cache.get_many(keys[i : i + 4], slow_many)
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert loads == dict.fromkeys(keys, 1)
+    for i, got in enumerate(results):
+        assert got == {key: f"{key}-value" for key in keys[i : i + 4]}

@@ -76,6 +76,38 @@ def test_supplier_links_and_venue_writes_reach_the_other_process(calendar, start
     assert bundles.wedding_bundle(other.id)["suppliers"] == []
 
 
+def test_a_region_edit_reaches_the_bundles_of_its_weddings_in_the_other_process(
+    calendar, start_child
+):
+    from apps.weddings.models import Region, Venue, Wedding
+
+    wedding = calendar()
+    elsewhere = calendar()
+    other_region = Region.objects.create(code="ie-west", name="IE West", timezone="UTC")
+    Venue.objects.filter(pk=elsewhere.venue_id).update(region=other_region)
+    child = start_child()
+    child.call("start")
+    assert child.call("bundle", id=wedding.id)
+    assert child.call("bundle", id=elsewhere.id)
+    assert bundles.wedding_bundle(wedding.id)["venue"]["region"] == "uk-south"
+
+    region = Region.objects.get(code="uk-south")
+    region.code = "uk-south-east"
+    with transaction.atomic():
+        region.save()
+        # Not before the commit: another reader could reload the old row meanwhile.
+        assert child.call("peek", key=bundles.bundle_key(wedding.id)) is True
+        committed = time.time()
+    dropped_at = child.call("wait_dropped", name=f"tag:wedding:{wedding.id}", timeout=2)
+    assert dropped_at is not None, "the child never saw the invalidation"
+    assert dropped_at - committed < 0.1
+    assert child.call("peek", key=bundles.bundle_key(wedding.id)) is False
+    assert bundles.wedding_bundle(wedding.id)["venue"]["region"] == "uk-south-east"
+    # The wedding of the other region keeps its cached bundle.
+    assert child.call("peek", key=bundles.bundle_key(elsewhere.id)) is True
+    assert Wedding.objects.filter(venue__region=region).count() == 1
+
+
 def test_a_rolled_back_write_invalidates_nothing(calendar):
     wedding = calendar(name="Kept")
     assert bundles.wedding_bundle(wedding.id)["couple_name"] == "Kept"
@@ -192,3 +224,100 @@ def test_get_many_reads_both_tiers_and_loads_the_rest_once(start_child):
     cache.invalidate_tag(f"group:{tag}")
     assert child.call("wait_dropped", name=f"tag:group:{tag}") is not None
     assert child.call("get", key=keys[4], value="fresh") == "fresh"
+
+
+def test_concurrent_get_many_misses_load_each_key_once_across_processes(start_child):
+    """The other process and four threads here ask overlapping sets of the same missing
+    keys at once: every key is loaded by exactly one of them, and all get that value."""
+    child = start_child()
+    child.call("start")
+    tag = uuid.uuid4().hex[:8]
+    keys = [f"gm-{tag}-{i}" for i in range(9)]
+    counter = f"{settings.REDIS_PREFIX}:test:{tag}:loads"
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    results: dict = {}
+
+    def child_load() -> None:
+        results["child"] = child.call("get_many_slow", keys=keys[:6], sleep=0.5, counter=counter)
+
+    thread = threading.Thread(target=child_load)
+    thread.start()
+    deadline = time.time() + 5
+    while r.get(f"{counter}:{keys[0]}") is None and time.time() < deadline:
+        time.sleep(0.005)  # the child holds the locks of keys 0-5 and is loading them
+
+    def local_loader(missing: list[str]) -> dict:
+        for key in missing:
+            r.incr(f"{counter}:{key}")
+        time.sleep(0.2)
+        return {key: f"{key}-loaded-here" for key in missing}
+
+    here: list = [None] * 4
+
+    def local(i: int) -> None:
+        here[i] = cache.get_many(keys[i : i + 6], local_loader)
+
+    threads = [threading.Thread(target=local, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    thread.join()
+    loads = {key: int(r.get(f"{counter}:{key}") or 0) for key in keys}
+    assert loads == dict.fromkeys(keys, 1), "a key was loaded more than once"
+    by_child = {key: f"{key}-loaded-by-{child.proc.pid}" for key in keys[:6]}
+    assert results["child"] == by_child
+    for i, got in enumerate(here):
+        assert set(got) == set(keys[i : i + 6])
+        for key in keys[i : i + 6]:
+            assert got[key] == by_child.get(key, f"{key}-loaded-here")
+    assert cache.counters["lock_waits"] >= 1
+
+
+def test_get_many_serves_stale_copies_of_keys_another_process_is_reloading(start_child):
+    from dataclasses import replace
+
+    from apps.caching.service import TwoTierCache
+
+    child = start_child()
+    child.call("start")
+    clock_now = [time.time()]
+    local = TwoTierCache(
+        redis_url=settings.REDIS_URL,
+        prefix=settings.REDIS_PREFIX,
+        config=replace(cache.config, default_ttl=1.0, ttl_cap=1.0),
+        clock=lambda: clock_now[0],
+    )
+    tag = uuid.uuid4().hex[:8]
+    keys = [f"gms-{tag}-{i}" for i in range(3)]
+    counter = f"{settings.REDIS_PREFIX}:test:{tag}:loads"
+    assert local.get_many(keys, lambda missing: dict.fromkeys(missing, "old")) == dict.fromkeys(
+        keys, "old"
+    )
+    time.sleep(1.1)  # the Redis copies expire; ours are kept as stale
+    clock_now[0] += 2
+    thread = threading.Thread(
+        target=child.call,
+        args=("get_many_slow",),
+        kwargs={"keys": keys[:2], "sleep": 0.5, "counter": counter},
+    )
+    thread.start()
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    deadline = time.time() + 5
+    while r.get(f"{counter}:{keys[0]}") is None and time.time() < deadline:
+        time.sleep(0.005)  # the child holds the locks of keys 0 and 1
+    asked: list = []
+
+    def loader(missing: list[str]) -> dict:
+        asked.append(list(missing))
+        return dict.fromkeys(missing, "new")
+
+    started = time.time()
+    got = local.get_many(keys, loader)
+    # Keys 0 and 1: our stale copies, at once; key 2 (nobody loading it): loaded here.
+    assert got == {keys[0]: "old", keys[1]: "old", keys[2]: "new"}
+    assert asked == [[keys[2]]]
+    assert time.time() - started < 0.3
+    assert local.counters["stale_served"] == 2
+    thread.join()
+    local.close()

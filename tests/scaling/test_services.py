@@ -143,6 +143,23 @@ def test_a_wedding_registered_now_is_seen_by_the_next_decision(web_policy, make_
 
 
 @pytest.mark.django_db
+def test_an_edit_without_signal_reaches_decisions_after_the_refresh_job(web_policy, make_wedding):
+    """Decisions keep a local copy of the forecast context; a bulk edit (no signal, so no
+    calendar version bump) must still reach them once the refresh job has rebuilt it."""
+    from apps.weddings.models import Wedding
+
+    at = datetime(2026, 6, 13, 10, 50, tzinfo=UTC)
+    wedding = make_wedding(NOON.date(), time(14), time(22), connections=1500)
+    services.refresh_forecast_context(at)
+    first = services.decide_pool(web_policy, at, load=100)
+    assert first.inputs["forecast_parts"]["parts"]["weddings"] == 1500
+    Wedding.objects.filter(pk=wedding.pk).update(expected_connections=3000)  # no signal
+    services.refresh_forecast_context(at + timedelta(seconds=30))
+    after = services.decide_pool(web_policy, at + timedelta(seconds=31), load=100)
+    assert after.inputs["forecast_parts"]["parts"]["weddings"] == 3000
+
+
+@pytest.mark.django_db
 def test_refresh_job_rebuilds_the_context_for_this_hour_and_the_next(web_policy):
     assert services.refresh_forecast_context(NOON) >= 2
 
@@ -191,7 +208,7 @@ def test_a_scale_down_is_refused_by_the_calendar_freeze(web_policy, make_wedding
     PoolState.objects.create(pool="web", current_units=12)
     make_wedding(NOON.date(), time(14), time(22))
     empty = context.DecisionContext(context.decision_context(NOON, timedelta(0)).points, [])
-    monkeypatch.setattr(context, "decision_context", lambda now, lead, version=None: empty)
+    monkeypatch.setattr(context, "decision_context", lambda now, lead, **_: empty)
     web_policy.stabilisation_seconds = 0
     web_policy.save()
     d = services.decide_pool(web_policy, NOON, load=100)
@@ -220,3 +237,34 @@ def test_committed_ingest_batches_feed_the_observed_load_through_redis(web_polic
     assert observe.current_load("web", now) == 1200
     d = services.decide_pool(web_policy)
     assert d.inputs["load"] == 1200 and d.desired_units == 16
+
+
+@pytest.mark.django_db(transaction=True)
+def test_decisions_start_from_the_pool_state_as_other_workers_left_it(web_policy):
+    """A decision starts from the state this process last wrote, not a fresh read: when
+    another worker changed the row meanwhile, the decision must still use the row as it
+    is, and the scale-down bookkeeping must carry over from tick to tick."""
+    tick = services.tick_key(NOON, 30)
+    first = services.decide_pool(web_policy, NOON, tick=tick, load=900)
+    assert (first.current_units, first.desired_units) == (2, 12)
+    # Another worker applies it (this process never sees that write).
+    other = PoolState.objects.get(pool="web")
+    other.current_units = 12
+    other.save()
+
+    window = timedelta(seconds=web_policy.stabilisation_seconds)
+    at = NOON + timedelta(seconds=30)
+    rules = []
+    while at <= NOON + timedelta(seconds=30) + window:
+        tick += 30
+        decision = services.decide_pool(web_policy, at, tick=tick, load=100)
+        assert decision.current_units == 12  # the other worker's write, not our 2
+        rules.append(decision.rule)
+        if decision.rule == "hold_stabilising":  # the window runs from the first low tick
+            assert PoolState.objects.get(pool="web").low_since == NOON + timedelta(seconds=30)
+        at += timedelta(seconds=30)
+    # Low load: held for the whole stabilisation window, then a scale-down.
+    assert set(rules[:-1]) == {"hold_stabilising"}
+    assert rules[-1] == "scale_down"
+    assert decision.desired_units < 12
+    assert Decision.objects.filter(pool="web").count() == len(rules) + 1
