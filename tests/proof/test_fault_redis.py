@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
 
 import pytest
 
-from tests.conftest import _spawn
+from tests.conftest import _spawn, celery_worker_args
 from tests.proof.gateway_client import GatewayClient
 from tests.proof.helpers import http_request
 
@@ -26,13 +25,6 @@ CLIENTS = int(os.environ.get("FAULT_REDIS_CLIENTS", "200"))
 OUTAGE_S = 3.0
 RECOVERY_S = 10.0
 pytestmark = [pytest.mark.fault]
-
-
-def _celery_worker(env: dict):
-    args = [sys.executable, "-m", "celery", "-A", "wedsync_ops", "worker", "-l", "info"]
-    args += ["-c", "1", "-n", f"fault-redis-{os.getpid()}@%h", "--without-gossip"]
-    args += ["--without-mingle"]
-    return _spawn(args, env, "celery-fault-redis")
 
 
 def _celery_round_trip(redis_url: str, timeout: float) -> bool:
@@ -49,13 +41,14 @@ def _celery_round_trip(redis_url: str, timeout: float) -> bool:
         app.close()
 
 
+# Known gateway defect (issue 6, open; docs/proof.md "Open findings"): with 200 clients,
+# messages published while Redis restarts empty are sometimes not replayed to every
+# client. Only that outcome is marked xfail, and only after everything else has been
+# asserted; a blanket @xfail(strict=False) would let this test pass whatever happened.
+KNOWN_REPLAY_DEFECT = "known gateway defect (issue 6, open): not replayed to every client"
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gateway defect (issue 6, open): with 200 clients, messages published while "
-    "Redis restarts empty are sometimes not replayed to every client (seen in 2 of ~6 runs: "
-    "a run of ~10 seqs missing); tests/realtime's 20-client restart test passes",
-)
 @pytest.mark.django_db(transaction=True)
 def test_redis_crash_loses_no_sample_and_no_message(start_redis, start_daphne, world, make_user):
     from rest_framework.authtoken.models import Token
@@ -70,7 +63,10 @@ def test_redis_crash_loses_no_sample_and_no_message(start_redis, start_daphne, w
         "GATEWAY_LEASE_TTL": "10",
     }
     server = start_daphne(env)
-    worker_proc, worker_log = _celery_worker({**server.env})
+    # Not the managed fixture: this worker must live on the private Redis that gets killed.
+    worker_proc, worker_log = _spawn(
+        celery_worker_args(f"fault-redis-{os.getpid()}@%h", 1), {**server.env}, "celery-fault-redis"
+    )
     admin = make_user("fault-redis-admin", "admin")
     auth = {"Authorization": f"Token {Token.objects.create(user=admin).key}"}
     topic = f"wedding:{world.wedding_a.id}"
@@ -184,8 +180,6 @@ def test_redis_crash_loses_no_sample_and_no_message(start_redis, start_daphne, w
         f"{len(ingested)}, recovery {result['recovery_s']}, client closes {result['closes']}"
     )
     assert statuses <= {202}, [p for p in published if p[1] != 202][:5]
-    assert not result["missing"], f"clients missing messages: {list(result['missing'].items())[:5]}"
-    assert result["recovery_s"] is not None and result["recovery_s"] <= RECOVERY_S, result
     assert worker_ok, worker_log.read_text()[-3000:]
     assert server.proc.poll() is None  # the gateway recovered without a restart
 
@@ -203,3 +197,11 @@ def test_redis_crash_loses_no_sample_and_no_message(start_redis, start_daphne, w
         counts[labels["b"]] = counts.get(labels["b"], 0) + 1
     lost = [b for b in accepted_batches if counts.get(str(b)) != 20]
     assert not lost, f"accepted batches not (fully) stored: {lost[:10]}"
+
+    # Messages: every client has every accepted message, within 10 s of Redis returning.
+    if result["missing"]:
+        pytest.xfail(
+            f"{KNOWN_REPLAY_DEFECT}: {len(result['missing'])} of {CLIENTS} clients missing "
+            f"messages, e.g. {list(result['missing'].items())[:3]}"
+        )
+    assert result["recovery_s"] is not None and result["recovery_s"] <= RECOVERY_S, result
