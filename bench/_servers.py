@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -26,6 +27,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGS = ROOT / "bench" / "out" / "servers"
+
+
+def bench_env(*, database: str, redis: str, prefix: str, **settings: str) -> dict:
+    """The environment of a benchmark and the servers it starts.
+
+    DATABASE_URL / REDIS_URL / REDIS_PREFIX from the caller's environment win (run_all.py
+    sets them); otherwise the benchmark's own defaults. Production-like settings (no
+    DEBUG, no embedded scheduler, no multiprocess metrics directory), then `settings`."""
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", database)
+    env.setdefault("REDIS_URL", redis)
+    env.setdefault("REDIS_PREFIX", prefix)
+    env.update(
+        DEBUG="false",
+        HTTPS="false",
+        RUN_EMBEDDED_SCHEDULER="false",
+        DJANGO_SETTINGS_MODULE="wedsync_ops.settings",
+        SECRET_KEY=env.get("SECRET_KEY") or secrets.token_urlsafe(60),
+    )
+    env.update(settings)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env
 
 
 def free_port() -> int:

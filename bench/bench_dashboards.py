@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from _servers import ensure_database, start_daphne
+from _servers import bench_env, ensure_database, start_daphne
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -61,23 +60,13 @@ CHROMIUM_FLAGS = [
 
 
 def env() -> dict:
-    e = dict(os.environ)
-    e.setdefault("DATABASE_URL", DEFAULT_DB)
-    e.setdefault("REDIS_URL", DEFAULT_REDIS)
-    e.setdefault("REDIS_PREFIX", "wsobenchdash")
-    e.update(
-        {
-            "DEBUG": "false",
-            "HTTPS": "false",
-            "SECRET_KEY": e.get("SECRET_KEY") or secrets.token_urlsafe(60),
-            "RUN_EMBEDDED_SCHEDULER": "false",
-            "LOG_LEVEL": "WARNING",
-            "THROTTLE_USER": "100000000/min",
-            "DJANGO_SETTINGS_MODULE": "wedsync_ops.settings",
-        }
+    return bench_env(
+        database=DEFAULT_DB,
+        redis=DEFAULT_REDIS,
+        prefix="wsobenchdash",
+        LOG_LEVEL="WARNING",
+        THROTTLE_USER="100000000/min",
     )
-    e.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return e
 
 
 def setup_django(e: dict) -> None:

@@ -22,12 +22,11 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import secrets
 import sys
 import time
 from pathlib import Path
 
-from _servers import ensure_database, start_daphne
+from _servers import bench_env, ensure_database, start_daphne
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -377,23 +376,14 @@ def main() -> None:
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    env = dict(os.environ)
-    env.setdefault("DATABASE_URL", DEFAULT_DB)
-    env.setdefault("REDIS_URL", DEFAULT_REDIS)
-    env.setdefault("REDIS_PREFIX", "wsobench")
-    env.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
-    env.update(
-        {
-            "DEBUG": "false",
-            "HTTPS": "false",
-            "RUN_EMBEDDED_SCHEDULER": "false",
-            "DJANGO_SETTINGS_MODULE": "wedsync_ops.settings",
-            "PYTHONUNBUFFERED": "1",
-            "GATEWAY_BENCH_BASELINE": "1",
-            "LOG_LEVEL": "WARNING",
-        }
+    env = bench_env(
+        database=DEFAULT_DB,
+        redis=DEFAULT_REDIS,
+        prefix="wsobench",
+        PYTHONUNBUFFERED="1",
+        GATEWAY_BENCH_BASELINE="1",
+        LOG_LEVEL="WARNING",
     )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     world = setup(env, args.heartbeat)
     log(
         f"fd limit {hard}; {args.connections} connections, {args.subscribers} subscribers, "

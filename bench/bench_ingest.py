@@ -19,14 +19,13 @@ import http.client
 import json
 import multiprocessing as mp
 import os
-import secrets
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _servers import ensure_database, start_daphne
+from _servers import bench_env, ensure_database, start_daphne
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/wedsync_bench_ingest"
@@ -36,23 +35,14 @@ SERIES = 100
 
 
 def _env() -> dict:
-    env = dict(os.environ)
-    env.setdefault("DATABASE_URL", DEFAULT_DB)
-    env.setdefault("REDIS_URL", DEFAULT_REDIS)
-    env.setdefault("REDIS_PREFIX", "wsobench")
-    env.update(
-        {
-            "DEBUG": "false",
-            "HTTPS": "false",
-            "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(60),
-            "CONN_MAX_AGE": "60",
-            "RUN_EMBEDDED_SCHEDULER": "false",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
-        }
+    return bench_env(
+        database=DEFAULT_DB,
+        redis=DEFAULT_REDIS,
+        prefix="wsobench",
+        CONN_MAX_AGE="60",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
     )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return env
 
 
 def _setup(env: dict) -> str:
