@@ -24,14 +24,14 @@ import asyncio
 import http.client
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from _servers import ensure_database, start_celery_worker, start_daphne
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -47,12 +47,6 @@ METRIC = "bench_alerts_latency_ms"
 EVAL_PREFIX = "bench_eval_m"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -61,44 +55,11 @@ def pct(values: list[float], q: float) -> float:
 def setup_django() -> None:
     import django
 
-    url = os.environ["DATABASE_URL"]
-    name = url.rsplit("/", 1)[1]
-    base = url.rsplit("/", 1)[0] + "/postgres"
-    import psycopg
-
-    with psycopg.connect(base, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    ensure_database(os.environ["DATABASE_URL"])
     django.setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
-
-
-def spawn(args: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        args,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def wait_http(port: int, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("daphne exited")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("daphne did not start")
 
 
 class Hook:
@@ -376,55 +337,22 @@ def main() -> None:
     store().clear()
     hook = Hook()
     token, session = prepare_latency(hook.url)
-    port = free_port()
     env = {**os.environ, "THROTTLE_USER": "100000000/min", "PYTHONUNBUFFERED": "1"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    server = spawn(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "wedsync_ops.asgi:application",
-        ],
-        env,
-    )
-    worker = spawn(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "wedsync_ops",
-            "worker",
-            "-l",
-            "warning",
-            "-c",
-            "2",
-            "-n",
-            f"bench-alerts-{os.getpid()}@%h",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        env,
-    )
+    # The worker starts while Daphne boots; the ping below waits for it.
+    worker = start_celery_worker(env, name="bench-alerts")
+    server = None
     try:
-        wait_http(port, server)
+        server = start_daphne(env, name="alerts")
+        port = server.port
         from wedsync_ops.celery import ping
 
         ping.delay("up").get(timeout=60)
         lat = asyncio.run(latency_trials(port, token, session, trials, hook))
     finally:
-        for proc in (server, worker):
-            proc.terminate()
-        for proc in (server, worker):
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for process in (server, worker):
+            if process is not None:
+                process.stop()
     from apps.alerts.models import Alert
 
     firing = Alert.objects.filter(
@@ -463,7 +391,10 @@ def main() -> None:
         f"(also: all windows from PostgreSQL in one query, then evaluation: "
         f"{ev['batched_s'] * 1000:.1f} ms, {ev['batched_s'] / ev['ours_s']:.1f}x ours)"
     )
-    print("note: 2 shared cores, seven engineers' processes running: figures are noisy")
+    print(
+        f"note: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores, shared by client"
+        " and servers: figures are noisy"
+    )
     figures = [
         {
             "name": "ingest_to_firing_pushed_p99",

@@ -29,14 +29,16 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
+
+from _servers import bench_env, ensure_database, start_daphne
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -58,33 +60,13 @@ CHROMIUM_FLAGS = [
 
 
 def env() -> dict:
-    e = dict(os.environ)
-    e.setdefault("DATABASE_URL", DEFAULT_DB)
-    e.setdefault("REDIS_URL", DEFAULT_REDIS)
-    e.setdefault("REDIS_PREFIX", "wsobenchdash")
-    e.update(
-        {
-            "DEBUG": "false",
-            "HTTPS": "false",
-            "SECRET_KEY": e.get("SECRET_KEY") or secrets.token_urlsafe(60),
-            "RUN_EMBEDDED_SCHEDULER": "false",
-            "LOG_LEVEL": "WARNING",
-            "THROTTLE_USER": "100000000/min",
-            "DJANGO_SETTINGS_MODULE": "wedsync_ops.settings",
-        }
+    return bench_env(
+        database=DEFAULT_DB,
+        redis=DEFAULT_REDIS,
+        prefix="wsobenchdash",
+        LOG_LEVEL="WARNING",
+        THROTTLE_USER="100000000/min",
     )
-    e.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return e
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup_django(e: dict) -> None:
@@ -166,32 +148,6 @@ def operator_session_and_token() -> tuple[str, str]:
     client = Client()
     client.force_login(op)
     return client.cookies["sessionid"].value, Token.objects.get_or_create(user=admin)[0].key
-
-
-def start_daphne(e: dict) -> tuple[subprocess.Popen, int]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-        + ["wedsync_ops.asgi:application"],
-        cwd=ROOT,
-        env=e,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return proc, port
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("daphne did not start")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -329,10 +285,12 @@ async def clients(
                 stats["connect_errors"] += 1
                 await asyncio.sleep(0.5 * (attempt + 1))
         else:
+            stats["gave_up"] += 1
             return
         last: dict[str, int] = {}
 
         def handle(frame: dict, now: float) -> None:
+            stats["ops"][frame.get("op")] += 1
             if frame.get("op") == "subscribed":
                 last.update({v["stream"]: v["seq"] for v in frame["series"].values()})
                 stats["subscribed"] += 1
@@ -345,18 +303,23 @@ async def clients(
                     for _labels, ts, _value in frame["samples"]:
                         delays.append((now - ts) * 1000)
 
-        async with ws:
-            await ws.send(json.dumps({"op": "subscribe", "series": SERIES}))
-            while True:
-                message = json.loads(await ws.recv())
-                now = time.time()
-                for frame in message["frames"] if message.get("op") == "batch" else [message]:
-                    handle(frame, now)
+        try:
+            async with ws:
+                await ws.send(json.dumps({"op": "subscribe", "series": SERIES}))
+                while True:
+                    message = json.loads(await ws.recv())
+                    now = time.time()
+                    for frame in message["frames"] if message.get("op") == "batch" else [message]:
+                        handle(frame, now)
+        except websockets.ConnectionClosed as exc:
+            # Said in the figures when a phase gets no samples (a crash would hide it).
+            stats["closed"][exc.rcvd.code if exc.rcvd else 1006] += 1
 
     tasks = []
     for _ in range(n):
         tasks.append(asyncio.create_task(one()))
-    while stats["subscribed"] < n:
+    # Measure with the clients that got in: one that gave up is counted, not waited for.
+    while stats["subscribed"] + stats["gave_up"] < n:
         await asyncio.sleep(0.05)
     ready.set()
     await asyncio.sleep(seconds + 3)
@@ -367,12 +330,35 @@ async def clients(
     stats["gaps"] = gaps[0]
 
 
+def no_samples_reason(run: dict) -> str:
+    """Why a fan-out phase measured nothing, from what its clients saw."""
+    parts = [f"0 of {run['expected']} sample deliveries measured"]
+    if run["subscribed"] < run["clients"]:
+        parts.append(
+            f"only {run['subscribed']} of {run['clients']} clients subscribed "
+            f"({run['connect_errors']} connect errors)"
+        )
+    if run["closed"]:
+        parts.append(f"connections closed by the server: {run['closed']}")
+    parts.append(f"frames the clients received by op: {run['ops'] or 'none'}")
+    if run["ops"].get("resync"):
+        parts.append("the Daphne's live feed reconnected (resync): samples were dropped")
+    return "; ".join(parts)
+
+
 def fanout(port: int, daphne_pid: int, session: str, n: int, seconds: float) -> dict:
     import psutil
 
     from apps.monitoring.ingest import ingest
 
-    stats = {"subscribed": 0, "measuring": False, "connect_errors": 0}
+    stats = {
+        "subscribed": 0,
+        "gave_up": 0,
+        "measuring": False,
+        "connect_errors": 0,
+        "closed": Counter(),
+        "ops": Counter(),
+    }
     ready = threading.Event()
     base = f"http://127.0.0.1:{port}"
     thread = threading.Thread(
@@ -384,7 +370,7 @@ def fanout(port: int, daphne_pid: int, session: str, n: int, seconds: float) -> 
     thread.start()
     t_connect = time.monotonic()
     if not ready.wait(180):
-        raise SystemExit(f"only {stats['subscribed']} of {n} clients subscribed")
+        print(f"  only {stats['subscribed']} of {n} clients subscribed after 180 s", flush=True)
     connect_s = time.monotonic() - t_connect
     daphne = psutil.Process(daphne_pid)
     daphne.cpu_percent(None)
@@ -403,13 +389,15 @@ def fanout(port: int, daphne_pid: int, session: str, n: int, seconds: float) -> 
     client_cpu = me.cpu_percent(None)
     thread.join(30)
     delays = stats.get("delays", [])
-    expected = ticks * len(SERIES) * n
-    return {
+    run = {
         "clients": n,
+        "subscribed": stats["subscribed"],
         "connect_seconds": round(connect_s, 1),
         "connect_errors": stats["connect_errors"],
+        "closed": dict(stats["closed"]),
+        "ops": dict(stats["ops"]),
         "deliveries": len(delays),
-        "expected": expected,
+        "expected": ticks * len(SERIES) * stats["subscribed"],
         "gaps": stats.get("gaps", 0),
         "p50_ms": pct(delays, 0.5) if delays else None,
         "p99_ms": pct(delays, 0.99) if delays else None,
@@ -417,14 +405,22 @@ def fanout(port: int, daphne_pid: int, session: str, n: int, seconds: float) -> 
         "bench_process_cpu_percent": client_cpu,
         "deliveries_per_s": len(delays) / seconds,
     }
+    run["why_no_p99"] = None if delays else no_samples_reason(run)
+    return run
+
+
+def ms(value: float | None) -> str:
+    return "none" if value is None else f"{value:.0f} ms"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--clients", type=int, help="fan-out clients (50 quick, 200 full)")
     args = parser.parse_args()
     # --quick is a smoke run (< ~60 s on a quiet machine): fewer renders and 50 clients.
     renders, pushes, n_clients, seconds = (1, 5, 50, 4.0) if args.quick else (5, 30, 200, 20.0)
+    n_clients = args.clients or n_clients
 
     print(f"load average at start: {os.getloadavg()} on {os.cpu_count()} cores", flush=True)
     e = env()
@@ -437,29 +433,27 @@ def main() -> None:
         env=e,
         check=True,
     )
-    daphne, port = start_daphne(e)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        b = browser_figures(base, session, token, renders, pushes)
-        one = fanout(port, daphne.pid, session, 1, seconds)
+    with start_daphne(e, name="dashboards") as daphne:
+        b = browser_figures(daphne.url, session, token, renders, pushes)
+        one = fanout(daphne.port, daphne.pid, session, 1, seconds)
         print(f"  fan-out 1 client (hub): {one}", flush=True)
-        many = fanout(port, daphne.pid, session, n_clients, seconds)
+        many = fanout(daphne.port, daphne.pid, session, n_clients, seconds)
         print(f"  fan-out {n_clients} clients (hub): {many}", flush=True)
-    finally:
-        daphne.terminate()
-        daphne.wait(10)
-    # Baseline: the same load through Channels groups (one group per metric).
+    # Baseline: the same load through Channels groups (one group per metric); this process
+    # ingests, so it must publish the groups' way too.
     os.environ["DASHBOARDS_LIVE_TRANSPORT"] = "groups"
-    groups_daphne, groups_port = start_daphne({**e, "DASHBOARDS_LIVE_TRANSPORT": "groups"})
     try:
-        groups = fanout(groups_port, groups_daphne.pid, session, n_clients, seconds)
-        print(f"  fan-out {n_clients} clients (channel-layer groups): {groups}", flush=True)
+        groups_env = {**e, "DASHBOARDS_LIVE_TRANSPORT": "groups"}
+        with start_daphne(groups_env, name="dashboards-groups") as groups_daphne:
+            groups = fanout(groups_daphne.port, groups_daphne.pid, session, n_clients, seconds)
+            print(f"  fan-out {n_clients} clients (channel-layer groups): {groups}", flush=True)
     finally:
         os.environ.pop("DASHBOARDS_LIVE_TRANSPORT")
-        groups_daphne.terminate()
-        groups_daphne.wait(10)
 
     print(f"load average at end: {os.getloadavg()}", flush=True)
+    for label, run in (("hub, 1 client", one), ("hub", many), ("channel-layer groups", groups)):
+        if run["why_no_p99"]:
+            print(f"fan-out ({label}) has no p99: {run['why_no_p99']}", flush=True)
     render = statistics.median(b["render_ms"])
     render_raw = statistics.median(b["render_raw_ms"])
     lat95 = pct(b["latency_ms"], 0.95)
@@ -470,11 +464,25 @@ def main() -> None:
     )
     print(f"ingest -> widget p95: {lat95:.0f} ms (baseline, ingest round trip p95: {rt95:.0f} ms)")
     print(
-        f"fan-out at {n_clients} clients: hub p99 {many['p99_ms']:.0f} ms, Daphne CPU "
-        f"{many['daphne_cpu_percent']:.0f}%; channel-layer groups p99 "
-        f"{groups['p99_ms'] or 0:.0f} ms, CPU {groups['daphne_cpu_percent']:.0f}%, "
+        f"fan-out at {n_clients} clients: hub p99 {ms(many['p99_ms'])}, Daphne CPU "
+        f"{many['daphne_cpu_percent']:.0f}%, delivered {many['deliveries']}/{many['expected']}; "
+        f"channel-layer groups p99 {ms(groups['p99_ms'])}, CPU "
+        f"{groups['daphne_cpu_percent']:.0f}%, "
         f"delivered {groups['deliveries']}/{groups['expected']}"
     )
+    fanout_note = (
+        f"{len(SERIES)} series x 1 update/s, sample timestamp -> client; hub "
+        f"{many['deliveries']}/{many['expected']} delivered, {many['gaps']} gaps; "
+        f"baseline = Channels groups: {groups['deliveries']}/{groups['expected']} "
+        f"delivered, {groups['gaps']} gaps; 1 client (hub) p99 {ms(one['p99_ms'])}"
+    )
+    missing = [
+        f"{label}: {run['why_no_p99']}"
+        for label, run in (("hub", many), ("groups", groups))
+        if run["why_no_p99"]
+    ]
+    if missing:
+        fanout_note += "; no p99 for " + " | ".join(missing)
     result = {
         "bench": "dashboards",
         "figures": [
@@ -501,17 +509,16 @@ def main() -> None:
             },
             {
                 "name": f"fanout_delivery_p99_{n_clients}_clients",
-                "value": round(many["p99_ms"]),
+                "value": round(many["p99_ms"]) if many["p99_ms"] is not None else None,
                 "unit": "ms",
-                "baseline": round(groups["p99_ms"]) if groups["p99_ms"] else None,
-                "ratio": round(many["p99_ms"] / groups["p99_ms"], 3) if groups["p99_ms"] else None,
-                "goal": "report",
-                "note": (
-                    f"{len(SERIES)} series x 1 update/s, sample timestamp -> client; hub "
-                    f"{many['deliveries']}/{many['expected']} delivered, {many['gaps']} gaps; "
-                    f"baseline = Channels groups: {groups['deliveries']}/{groups['expected']} "
-                    f"delivered, {groups['gaps']} gaps; 1 client (hub) p99 {one['p99_ms']:.0f} ms"
+                "baseline": round(groups["p99_ms"]) if groups["p99_ms"] is not None else None,
+                "ratio": (
+                    round(many["p99_ms"] / groups["p99_ms"], 3)
+                    if many["p99_ms"] is not None and groups["p99_ms"]
+                    else None
                 ),
+                "goal": "report",
+                "note": fanout_note,
             },
             {
                 "name": f"fanout_daphne_cpu_{n_clients}_clients",

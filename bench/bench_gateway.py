@@ -22,14 +22,11 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import secrets
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from _servers import bench_env, ensure_database, start_daphne
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,12 +37,6 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/4"
 
 def log(*args) -> None:
     print(*args, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -222,37 +213,6 @@ class Clients:
 # --- server --------------------------------------------------------------------------
 
 
-def start_daphne(env: dict) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    logf = open(ROOT / "test-artifacts" / f"bench-daphne-{port}.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "wedsync_ops.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=logf,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-            return proc, port
-        except Exception:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("daphne did not start")
-
-
 def rss(pid: int) -> int:
     import psutil
 
@@ -265,8 +225,8 @@ def run_design(
     import psutil
 
     log(f"== {name} ==")
-    proc, port = start_daphne(env)
-    url = f"ws://127.0.0.1:{port}{ws_path}"
+    server = start_daphne(env, name="gateway")
+    proc, url = server.proc, f"{server.ws_url}{ws_path}"
     out: dict = {}
     try:
         warm = Clients(url, 1, idle_topic, 1)
@@ -342,11 +302,7 @@ def run_design(
             f"{out['deliveries_per_s']:.0f} deliveries/s (publishing took {publish_s:.2f} s)"
         )
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        server.stop()
     return out
 
 
@@ -355,14 +311,9 @@ def setup(env: dict, heartbeat_s: int) -> dict:
     import django
 
     django.setup()
-    import psycopg
     from django.core.management import call_command
 
-    db_name = env["DATABASE_URL"].rsplit("/", 1)[1]
-    admin_url = env["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [db_name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{db_name}"')
+    ensure_database(env["DATABASE_URL"])
     call_command("migrate", verbosity=0)
     import datetime as dt
 
@@ -425,24 +376,14 @@ def main() -> None:
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    (ROOT / "test-artifacts").mkdir(exist_ok=True)
-    env = dict(os.environ)
-    env.setdefault("DATABASE_URL", DEFAULT_DB)
-    env.setdefault("REDIS_URL", DEFAULT_REDIS)
-    env.setdefault("REDIS_PREFIX", "wsobench")
-    env.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
-    env.update(
-        {
-            "DEBUG": "false",
-            "HTTPS": "false",
-            "RUN_EMBEDDED_SCHEDULER": "false",
-            "DJANGO_SETTINGS_MODULE": "wedsync_ops.settings",
-            "PYTHONUNBUFFERED": "1",
-            "GATEWAY_BENCH_BASELINE": "1",
-            "LOG_LEVEL": "WARNING",
-        }
+    env = bench_env(
+        database=DEFAULT_DB,
+        redis=DEFAULT_REDIS,
+        prefix="wsobench",
+        PYTHONUNBUFFERED="1",
+        GATEWAY_BENCH_BASELINE="1",
+        LOG_LEVEL="WARNING",
     )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     world = setup(env, args.heartbeat)
     log(
         f"fd limit {hard}; {args.connections} connections, {args.subscribers} subscribers, "

@@ -15,21 +15,15 @@ import argparse
 import http.client
 import json
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+from _servers import start_daphne
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def staff_token() -> str:
@@ -43,30 +37,6 @@ def staff_token() -> str:
     user, _ = User.objects.get_or_create(username="bench-http", defaults={"is_staff": True})
     user.groups.add(Group.objects.get_or_create(name="operators")[0])
     return Token.objects.get_or_create(user=user)[0].key
-
-
-def start_daphne(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-        + ["wedsync_ops.asgi:application"],
-        cwd=ROOT,
-        # The default per-user throttle (6,000/min) would measure the throttle, not the stack.
-        env={**os.environ, "THROTTLE_USER": "100000000/min"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("daphne did not start")
 
 
 def load(port: int, path: str, headers: dict, seconds: float, threads: int) -> dict:
@@ -124,18 +94,16 @@ def main() -> None:
     threads = 8
 
     token = staff_token()
-    port = free_port()
-    server = start_daphne(port)
-    try:
+    # The default per-user throttle (6,000/min) would measure the throttle, not the stack.
+    server = start_daphne({**os.environ, "THROTTLE_USER": "100000000/min"}, name="http")
+    port = server.port
+    with server:
         load(port, "/healthz", {}, 1.0, threads)  # warm up
         baseline = load(port, "/healthz", {}, seconds, threads)
         print(f"baseline /healthz: {baseline}", flush=True)
         auth = {"Authorization": f"Token {token}"}
         figure = load(port, "/api/v1/whoami/", auth, seconds, threads)
         print(f"figure /api/v1/whoami/: {figure}", flush=True)
-    finally:
-        server.terminate()
-        server.wait(10)
     ratio = figure["rps"] / baseline["rps"] if baseline["rps"] else None
     print(f"ratio (api / healthz): {ratio:.2f}")
     result = {

@@ -20,13 +20,13 @@ import http.client
 import json
 import multiprocessing as mp
 import os
-import secrets
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from _servers import bench_env, ensure_database, start_daphne
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/wedsync_bench_ingest"
@@ -36,41 +36,14 @@ SERIES = 100
 
 
 def _env() -> dict:
-    env = dict(os.environ)
-    env.setdefault("DATABASE_URL", DEFAULT_DB)
-    env.setdefault("REDIS_URL", DEFAULT_REDIS)
-    env.setdefault("REDIS_PREFIX", "wsobench")
-    env.update(
-        {
-            "DEBUG": "false",
-            "HTTPS": "false",
-            "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(60),
-            "CONN_MAX_AGE": "60",
-            "RUN_EMBEDDED_SCHEDULER": "false",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
-        }
+    return bench_env(
+        database=DEFAULT_DB,
+        redis=DEFAULT_REDIS,
+        prefix="wsobench",
+        CONN_MAX_AGE="60",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
     )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return env
-
-
-def _ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _setup(env: dict) -> str:
@@ -99,38 +72,6 @@ def _truncate(env: dict) -> None:
 
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
         conn.execute("TRUNCATE monitoring_sample")
-
-
-def _start_daphne(env: dict) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
-    denv = {**env, "DJANGO_SETTINGS_MODULE": "ingest_baseline_settings"}
-    log = open(f"/tmp/bench_ingest_daphne_{port}.log", "wb")  # noqa: SIM115
-    print(f"daphne on {port}, log {log.name}", flush=True)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "wedsync_ops.asgi:application",
-        ],
-        cwd=ROOT,
-        env=denv,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return proc, port
-        except Exception:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(Path(log.name).read_text()[-3000:]) from None
-            time.sleep(0.1)
 
 
 def _client(port, path, token, seconds, index, base_ts, results):
@@ -225,15 +166,19 @@ def main() -> None:
 
     env = _env()
     env["BENCH_INGEST_RECEIVERS"] = "0" if args.no_receivers else "1"
-    _ensure_database(env["DATABASE_URL"])
+    ensure_database(env["DATABASE_URL"])
     print(
         f"database {env['DATABASE_URL'].rsplit('@', 1)[-1]}, {args.clients} clients, "
         f"{BATCH}-sample batches, {seconds:.0f} s per phase, {rounds} round(s)",
         flush=True,
     )
     token = _setup(env)
-    servers = [_start_daphne(env) for _ in range(args.servers)]
-    ports = [port for _, port in servers]
+    # The baseline endpoint lives in the bench's own URLconf (bench/ingest_baseline_*.py).
+    denv = {**env, "DJANGO_SETTINGS_MODULE": "ingest_baseline_settings"}
+    servers = [start_daphne(denv, name="ingest") for _ in range(args.servers)]
+    for server in servers:
+        print(f"daphne on {server.port}, log {server.log}", flush=True)
+    ports = [server.port for server in servers]
     ours, base = [], []
     try:
         for r in range(rounds):
@@ -252,9 +197,8 @@ def main() -> None:
                     flush=True,
                 )
     finally:
-        for proc, _ in servers:
-            proc.terminate()
-            proc.wait(10)
+        for server in servers:
+            server.stop()
         _truncate(env)
     value = statistics.median(r["samples_per_s"] for r in ours)
     baseline = statistics.median(r["samples_per_s"] for r in base)

@@ -25,6 +25,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _servers import ensure_database
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/wedsync_scaling_bench")
@@ -34,17 +36,6 @@ os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("HTTPS", "false")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wedsync_ops.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -63,14 +54,33 @@ def history_fn(value_at):
     return history
 
 
+BENCH_REGION = "bench-uk"
+
+
 def setup_calendar(now: datetime) -> None:
-    """A region, venues and a weekend of weddings around now (idempotent)."""
+    """A region of its own with a weekend of weddings around now, rebuilt on every run.
+
+    Re-runnable on any database: the weddings of an earlier run (another day, another
+    version of this script) are deleted first rather than matched, so they can never
+    collide with the new ones on the venue overlap constraint; nothing outside the
+    bench's own region is touched. One transaction under an advisory lock, so two runs
+    sharing a database (a smoke beside a full run) take turns instead of colliding.
+    """
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('bench_scaling.calendar'))")
+        _rebuild_calendar(now)
+
+
+def _rebuild_calendar(now: datetime) -> None:
     from datetime import time as dtime
 
     from apps.weddings.models import Region, RegionMonth, Venue, Wedding
 
     region, _ = Region.objects.get_or_create(
-        code="bench-uk", defaults={"name": "Bench UK", "timezone": "Europe/London"}
+        code=BENCH_REGION, defaults={"name": "Bench UK", "timezone": "Europe/London"}
     )
     for m in range(1, 13):
         RegionMonth.objects.get_or_create(
@@ -81,27 +91,25 @@ def setup_calendar(now: datetime) -> None:
                 "multiplier": 1.5 if 5 <= m <= 9 else 1.0,
             },
         )
-    if (
-        Wedding.objects.filter(
-            starts_at__gte=now - timedelta(days=2), starts_at__lt=now + timedelta(days=3)
-        ).count()
-        >= 50
-    ):
-        return  # the demo calendar (or an earlier run) already has weddings around now
+    Wedding.objects.filter(venue__region=region).delete()
+    around_now = Wedding.objects.filter(
+        starts_at__gte=now - timedelta(days=2), starts_at__lt=now + timedelta(days=3)
+    )
+    if around_now.count() >= 50:
+        return  # the demo calendar (seed_demo, full mode) already has weddings around now
     for i in range(200):  # one venue each: a venue holds one wedding at a time
         venue, _ = Venue.objects.get_or_create(
             name=f"Bench Hall {i}",
-            defaults={"venue_type": "banquet_hall", "region": region, "timezone": "Europe/London"},
+            region=region,
+            defaults={"venue_type": "banquet_hall", "timezone": "Europe/London"},
         )
-        Wedding.objects.get_or_create(
+        Wedding.objects.create(
             venue=venue,
             date=(now + timedelta(days=i % 5 - 2)).date(),
-            defaults={
-                "ceremony_time": dtime(12 + i % 5),
-                "reception_end_time": dtime(22),
-                "couple_name": f"Bench {i}",
-                "expected_guests": 80 + i % 120,
-            },
+            ceremony_time=dtime(12 + i % 5),
+            reception_end_time=dtime(22),
+            couple_name=f"Bench {i}",
+            expected_guests=80 + i % 120,
         )
 
 
@@ -257,7 +265,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    ensure_database()
+    ensure_database(os.environ["DATABASE_URL"])
     import django
 
     django.setup()

@@ -128,18 +128,9 @@ def stack_env(args: argparse.Namespace) -> dict:
 
 def prepare_database(env: dict) -> None:
     """Create the bench database if missing and migrate it once for every benchmark."""
-    url = env["DATABASE_URL"]
-    match = re.match(r"^postgres(?:ql)?://(?P<rest>[^/]*)/(?P<name>[^?]+)", url)
-    if match:
-        admin_url = url.replace(f"/{match['name']}", "/postgres", 1)
-        import psycopg
+    from _servers import ensure_database
 
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (match["name"],)
-            ).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{match["name"]}"')
+    ensure_database(env["DATABASE_URL"])
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
         cwd=ROOT,

@@ -22,8 +22,6 @@ import json
 import math
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -34,12 +32,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def shape(progress: float) -> float:
@@ -231,29 +223,15 @@ def main() -> None:
     os.environ.setdefault("SECRET_KEY", "soak-" + secrets.token_hex(32))
     os.environ.update(DEBUG="false", HTTPS="false", THROTTLE_USER="100000000/min")
 
+    from _servers import start_daphne
     from run_all import prepare_database
 
     prepare_database(dict(os.environ))
     staff_token, suppliers = prepare(args.suppliers)
-    port = free_port()
-    (ROOT / "bench" / "out").mkdir(exist_ok=True)
-    log = open(ROOT / "bench" / "out" / "soak-daphne.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-        + ["wedsync_ops.asgi:application"],
-        cwd=ROOT,
-        env={**os.environ, "RUN_EMBEDDED_SCHEDULER": "false", "CONN_MAX_AGE": "60"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    server = start_daphne(
+        {**os.environ, "RUN_EMBEDDED_SCHEDULER": "false", "CONN_MAX_AGE": "60"}, name="soak"
     )
-    base, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    base, ws_base = server.url, server.ws_url
     print(
         f"soak: {args.minutes} min, {args.clients} clients, {args.suppliers} suppliers, "
         f"~{args.rate}/s publishes (x0.4..1.6 wedding-day shape), Daphne pid {server.pid}",
@@ -263,15 +241,14 @@ def main() -> None:
     try:
         result = asyncio.run(run(args, staff_token, suppliers, base, ws_base, server.pid))
     finally:
-        server.terminate()
-        server.wait(15)
+        server.stop()
     growth = (result["rss_end"] - result["rss_warm"]) / result["rss_warm"] * 100
     errors = (
         sum(v for k, v in result["statuses"].items() if k != 202)
         + result["error_frames"]
         + result["lost"]
     )
-    log_text = (ROOT / "bench" / "out" / "soak-daphne.log").read_text(errors="replace")
+    log_text = server.log.read_text(errors="replace")
     tracebacks = log_text.count("Traceback")
     print(
         f"RSS {result['rss_warm'] / 2**20:.1f} MiB after warm-up -> "

@@ -205,6 +205,15 @@ def daphne(start_daphne) -> Proc:
     return start_daphne()
 
 
+def celery_worker_args(hostname: str, concurrency: int = 2) -> list[str]:
+    """The command of a real Celery worker of the project (hostname: unique, e.g. "x-<pid>@%h").
+
+    The fixture below starts managed ones; the fault tests spawn their own to SIGKILL them."""
+    args = [sys.executable, "-m", "celery", "-A", "wedsync_ops", "worker", "-l", "info"]
+    args += ["-c", str(concurrency), "-n", hostname, "--without-gossip", "--without-mingle"]
+    return args
+
+
 @pytest.fixture(scope="session")
 def start_celery_worker(service_env) -> Iterator[Callable[..., Proc]]:
     """Factory: start a real Celery worker; waits until it answers a task."""
@@ -213,23 +222,7 @@ def start_celery_worker(service_env) -> Iterator[Callable[..., Proc]]:
     def start(extra_env: dict | None = None, name: str | None = None, concurrency: int = 2) -> Proc:
         env = {**service_env, **(extra_env or {})}
         hostname = name or f"test-{len(started)}-{os.getpid()}@%h"
-        args = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "wedsync_ops",
-            "worker",
-            "-l",
-            "info",
-            "-c",
-            str(concurrency),
-            "-n",
-            hostname,
-            "--without-gossip",
-            "--without-mingle",
-        ]
-        proc, log = _spawn(args, env, "celery")
+        proc, log = _spawn(celery_worker_args(hostname, concurrency), env, "celery")
         worker = Proc(proc=proc, log=log, env=env)
         started.append(worker)
         from wedsync_ops.celery import ping
@@ -445,3 +438,111 @@ def start_redis(tmp_path) -> Iterator[Callable[..., Proc]]:
     yield start
     for server in started:
         server.stop(signal.SIGKILL)
+
+
+# --- a private PostgreSQL cluster (for the tests that crash it) ----------------
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+@dataclass
+class PrivatePostgres:
+    """A cluster of our own on a free port: killing it hurts nobody else.
+
+    Used by tests/monitoring (ingest survives a crash) and tests/proof (the fault suite)."""
+
+    datadir: str
+    port: int
+    dbname: str = "wedsync"
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{self.dbname}"
+
+    def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["runuser", "-u", "postgres", "--", f"{PG_BIN}/pg_ctl", "-D", self.datadir, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=check,
+        )
+
+    def start(self) -> None:
+        # fsync off only spares the disk: a process crash (what we test) keeps the OS cache.
+        # synchronous_commit stays on: off would lose acknowledged commits on a crash.
+        options = f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._pg_ctl("-o", options, "-l", f"{self.datadir}/server.log", "-w", "start")
+
+    def kill(self) -> None:
+        """SIGKILL the postmaster and every backend: a crash, not a shutdown."""
+        import psutil
+
+        pid = int(Path(self.datadir, "postmaster.pid").read_text().splitlines()[0])
+        master = psutil.Process(pid)
+        victims = [master, *master.children(recursive=True)]
+        for proc in victims:
+            try:
+                os.kill(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        psutil.wait_procs(victims, timeout=10)
+
+    def stop(self) -> None:
+        self._pg_ctl("-m", "immediate", "stop", check=False)
+
+    def clone_test_database(self) -> None:
+        """Copy the test database (schema and committed rows) into this cluster
+        (pg_dump is several times faster than migrating a fresh one)."""
+        from django.db import connection
+
+        d = connection.settings_dict
+        source = (
+            f"postgres://{d.get('USER') or 'postgres'}@{d.get('HOST') or '127.0.0.1'}:"
+            f"{d.get('PORT') or 5432}/{d['NAME']}"
+        )
+        subprocess.run(
+            [f"{PG_BIN}/createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
+            + [self.dbname],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        dump = subprocess.run(
+            [f"{PG_BIN}/pg_dump", "--no-owner", "--no-privileges", source],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        subprocess.run(
+            [f"{PG_BIN}/psql", "-q", "-v", "ON_ERROR_STOP=1", self.url],
+            input=dump.stdout,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A private, running cluster (empty: call clone_test_database() once your rows exist)."""
+    import shutil
+    import tempfile
+
+    datadir = tempfile.mkdtemp(prefix="wso-pg-")
+    shutil.chown(datadir, "postgres", "postgres")
+    os.chmod(datadir, 0o700)
+    subprocess.run(
+        ["runuser", "-u", "postgres", "--", f"{PG_BIN}/initdb", "-D", datadir]
+        + ["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    cluster = PrivatePostgres(datadir=datadir, port=free_port())
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(datadir, ignore_errors=True)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import http.client
-import subprocess
 import threading
 import time
 
@@ -12,40 +11,14 @@ import orjson
 import psycopg
 import pytest
 
-from tests.monitoring.conftest import PG_BIN
-
-
-def _prepare(cluster, make_user) -> str:
-    """An admin token in the test database, then the whole database copied into the
-    private cluster (pg_dump is several times faster than migrating a fresh one)."""
-    from django.db import connection
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.create(user=make_user("pusher", "admin")).key
-    d = connection.settings_dict
-    source = (
-        f"postgres://{d.get('USER') or 'postgres'}@{d.get('HOST') or '127.0.0.1'}:"
-        f"{d.get('PORT') or 5432}/{d['NAME']}"
-    )
-    dump = subprocess.run(
-        [f"{PG_BIN}/pg_dump", "--no-owner", "--no-privileges", source],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    subprocess.run(
-        [f"{PG_BIN}/psql", "-q", "-v", "ON_ERROR_STOP=1", cluster.url],
-        input=dump.stdout,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return token
-
 
 @pytest.mark.django_db(transaction=True)
 def test_ingest_survives_a_postgres_crash(private_postgres, start_daphne, make_user):
-    token = _prepare(private_postgres, make_user)
+    from rest_framework.authtoken.models import Token
+
+    # An admin token in the test database, then the whole database copied into the cluster.
+    token = Token.objects.create(user=make_user("pusher", "admin")).key
+    private_postgres.clone_test_database()
     # The pool absorbs an outage shorter than DATABASE_POOL_TIMEOUT as latency; this
     # outage (2 s) must outlast it so callers are told to retry.
     server = start_daphne({"DATABASE_URL": private_postgres.url, "DATABASE_POOL_TIMEOUT": "1"})

@@ -7,17 +7,15 @@ key, one notification row marked sent, nothing sent again afterwards.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import _spawn
+from tests.conftest import _spawn, celery_worker_args
+from tests.proof.webhooks import HoldingReceiver, rule_paging
 
 pytestmark = [pytest.mark.fault]
 
@@ -31,68 +29,15 @@ WORKER_ENV = {
 }
 
 
-class HoldingReceiver:
-    """A webhook that holds the first request open (so we can kill its sender mid-send)
-    and answers 200 to the rest, recording each."""
-
-    def __init__(self, hold_first: bool = True) -> None:
-        self.hold_first = hold_first
-        self.requests: list[dict] = []
-        self.completed: list[dict] = []
-        self.first_arrived = threading.Event()
-        self.release = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                entry = {
-                    "key": self.headers.get("X-WedSync-Delivery"),
-                    "json": json.loads(body),
-                    "at": time.monotonic(),
-                }
-                receiver.requests.append(entry)
-                if receiver.hold_first and len(receiver.requests) == 1:
-                    receiver.first_arrived.set()
-                    receiver.release.wait(60)
-                    return  # the sender is dead: close without an answer
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
-                receiver.completed.append(entry)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def _worker(env: dict, name: str):
-    args = [sys.executable, "-m", "celery", "-A", "wedsync_ops", "worker", "-l", "info"]
-    args += ["-c", "1", "-n", f"{name}-{os.getpid()}@%h", "--without-gossip", "--without-mingle"]
-    return _spawn(args, env, name)
+    """A one-process worker of our own (not the managed fixture): this test SIGKILLs it."""
+    return _spawn(celery_worker_args(f"{name}-{os.getpid()}@%h", 1), env, name)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_killed_mid_escalation_notification_delivered_once(service_env, make_user):
     from apps.alerts import engine
-    from apps.alerts.models import (
-        AlertRule,
-        EscalationLevel,
-        EscalationPolicy,
-        Notification,
-        NotificationChannel,
-    )
+    from apps.alerts.models import Notification
 
     receiver = HoldingReceiver()
     env = {**service_env, **WORKER_ENV}
@@ -100,20 +45,11 @@ def test_worker_killed_mid_escalation_notification_delivered_once(service_env, m
     second = None
     stop_beat = threading.Event()
     try:
-        hook = NotificationChannel.objects.create(
-            name="pager", kind="webhook", target=receiver.url, secret="k"
-        )
-        policy = EscalationPolicy.objects.create(name="page now")
-        EscalationLevel.objects.create(policy=policy, order=0, delay_seconds=0).channels.set([hook])
-        rule = AlertRule.objects.create(
+        rule = rule_paging(
+            receiver.url,
             name="proof: celery kill",
             metric="proof_celery_kill_latency_ms",
-            aggregation="last",
-            window_seconds=60,
-            comparator="gt",
-            threshold=100.0,
-            severity="critical",
-            escalation_policy=policy,
+            secret="k",
         )
         now = time.time()
         engine.on_samples([(rule.metric, {}, now, 900.0)], now=now)

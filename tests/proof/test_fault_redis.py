@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
 
 import pytest
 
-from tests.conftest import _spawn
+from tests.conftest import _spawn, celery_worker_args
 from tests.proof.gateway_client import GatewayClient
 from tests.proof.helpers import http_request
 
@@ -26,13 +25,6 @@ CLIENTS = int(os.environ.get("FAULT_REDIS_CLIENTS", "200"))
 OUTAGE_S = 3.0
 RECOVERY_S = 10.0
 pytestmark = [pytest.mark.fault]
-
-
-def _celery_worker(env: dict):
-    args = [sys.executable, "-m", "celery", "-A", "wedsync_ops", "worker", "-l", "info"]
-    args += ["-c", "1", "-n", f"fault-redis-{os.getpid()}@%h", "--without-gossip"]
-    args += ["--without-mingle"]
-    return _spawn(args, env, "celery-fault-redis")
 
 
 def _celery_round_trip(redis_url: str, timeout: float) -> bool:
@@ -49,13 +41,14 @@ def _celery_round_trip(redis_url: str, timeout: float) -> bool:
         app.close()
 
 
+# Known gateway defect (issue 6, open; docs/proof.md "Open findings"): with 200 clients,
+# messages published while Redis restarts empty are sometimes not replayed to every
+# client. Only that outcome is marked xfail, and only after everything else has been
+# asserted; a blanket @xfail(strict=False) would let this test pass whatever happened.
+KNOWN_REPLAY_DEFECT = "known gateway defect (issue 6, open): not replayed to every client"
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gateway defect (issue 6, open): with 200 clients, messages published while "
-    "Redis restarts empty are sometimes not replayed to every client (seen in 2 of ~6 runs: "
-    "a run of ~10 seqs missing); tests/realtime's 20-client restart test passes",
-)
 @pytest.mark.django_db(transaction=True)
 def test_redis_crash_loses_no_sample_and_no_message(start_redis, start_daphne, world, make_user):
     from rest_framework.authtoken.models import Token
@@ -70,26 +63,32 @@ def test_redis_crash_loses_no_sample_and_no_message(start_redis, start_daphne, w
         "GATEWAY_LEASE_TTL": "10",
     }
     server = start_daphne(env)
-    worker_proc, worker_log = _celery_worker({**server.env})
+    # Not the managed fixture: this worker must live on the private Redis that gets killed.
+    worker_proc, worker_log = _spawn(
+        celery_worker_args(f"fault-redis-{os.getpid()}@%h", 1), {**server.env}, "celery-fault-redis"
+    )
     admin = make_user("fault-redis-admin", "admin")
     auth = {"Authorization": f"Token {Token.objects.create(user=admin).key}"}
     topic = f"wedding:{world.wedding_a.id}"
     run = uuid.uuid4().hex[:8]
-    published: list[tuple[int, int, object]] = []  # (n, status, body)
+    published: list[tuple[int, int, object, float]] = []  # (n, status, body, at)
     ingested: list[tuple[int, int]] = []  # (batch, status)
     stop = threading.Event()
 
     def publisher() -> None:
         n = 0
         while not stop.is_set():
-            status, _, body = http_request(
-                server.url,
-                "POST",
-                "/api/v1/realtime/publish/",
-                body={"topic": topic, "data": {"n": n, "run": run}},
-                headers=auth,
-            )
-            published.append((n, status, body))
+            try:
+                status, _, body = http_request(
+                    server.url,
+                    "POST",
+                    "/api/v1/realtime/publish/",
+                    body={"topic": topic, "data": {"n": n, "run": run}},
+                    headers=auth,
+                )
+            except OSError as exc:  # recorded, not fatal: a dead thread would publish nothing
+                status, body = -1, str(exc)
+            published.append((n, status, body, time.monotonic()))
             n += 1
             time.sleep(0.05)
 
@@ -102,9 +101,12 @@ def test_redis_crash_loses_no_sample_and_no_message(start_redis, start_daphne, w
             ]
             for j, sample in enumerate(samples):
                 sample["ts"] = time.time() - 1 + j * 0.001
-            status, _, _ = http_request(
-                server.url, "POST", "/api/v1/metrics/", body={"samples": samples}, headers=auth
-            )
+            try:
+                status, _, _ = http_request(
+                    server.url, "POST", "/api/v1/metrics/", body={"samples": samples}, headers=auth
+                )
+            except OSError:
+                status = -1
             ingested.append((b, status))
             b += 1
             time.sleep(0.05)
@@ -123,7 +125,7 @@ def test_redis_crash_loses_no_sample_and_no_message(start_redis, start_daphne, w
         await asyncio.sleep(OUTAGE_S)
         start_redis(port=redis_server.port)
         back_at = time.monotonic()
-        published_before_back = {n for n, status, _ in list(published) if status == 202}
+        published_before_back = {n for n, status, _, _ in list(published) if status == 202}
         # Recovery: every client has every message accepted before Redis came back.
         recovered_at = None
         while time.monotonic() - back_at < 30:
@@ -140,7 +142,7 @@ def test_redis_crash_loses_no_sample_and_no_message(start_redis, start_daphne, w
         for t in threads:
             await asyncio.to_thread(t.join, 30)
         # Let the last messages arrive, then stop the clients.
-        accepted = {n for n, status, _ in published if status == 202}
+        accepted = {n for n, status, _, _ in published if status == 202}
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if all(
@@ -178,14 +180,16 @@ def test_redis_crash_loses_no_sample_and_no_message(start_redis, start_daphne, w
         except subprocess.TimeoutExpired:
             worker_proc.kill()
 
-    statuses = {s for _, s, _ in published}
+    statuses = {s for _, s, _, _ in published}
     print(
         f"published {len(published)} (statuses {sorted(statuses)}), ingested batches "
         f"{len(ingested)}, recovery {result['recovery_s']}, client closes {result['closes']}"
     )
     assert statuses <= {202}, [p for p in published if p[1] != 202][:5]
-    assert not result["missing"], f"clients missing messages: {list(result['missing'].items())[:5]}"
-    assert result["recovery_s"] is not None and result["recovery_s"] <= RECOVERY_S, result
+    # Not vacuous: publishing went on through the outage and after it.
+    during = [p for p in published if result["killed_at"] <= p[3] < result["back_at"]]
+    after = [p for p in published if p[3] >= result["back_at"]]
+    assert during and after, (len(during), len(after))
     assert worker_ok, worker_log.read_text()[-3000:]
     assert server.proc.poll() is None  # the gateway recovered without a restart
 
@@ -203,3 +207,11 @@ def test_redis_crash_loses_no_sample_and_no_message(start_redis, start_daphne, w
         counts[labels["b"]] = counts.get(labels["b"], 0) + 1
     lost = [b for b in accepted_batches if counts.get(str(b)) != 20]
     assert not lost, f"accepted batches not (fully) stored: {lost[:10]}"
+
+    # Messages: every client has every accepted message, within 10 s of Redis returning.
+    if result["missing"]:
+        pytest.xfail(
+            f"{KNOWN_REPLAY_DEFECT}: {len(result['missing'])} of {CLIENTS} clients missing "
+            f"messages, e.g. {list(result['missing'].items())[:3]}"
+        )
+    assert result["recovery_s"] is not None and result["recovery_s"] <= RECOVERY_S, result

@@ -20,7 +20,7 @@ import websockets
 from tests.conftest import _spawn
 from tests.proof.gateway_client import GatewayClient, open_code
 from tests.proof.helpers import http_request
-from tests.proof.test_fault_celery import HoldingReceiver
+from tests.proof.webhooks import HoldingReceiver, rule_paging
 
 COLLECT_INTERVAL = 2.0
 
@@ -114,28 +114,11 @@ def test_a_publish_on_one_process_reaches_subscribers_on_the_other(topology, wor
 def test_an_alert_fires_once_and_notifies_once_with_two_of_everything(topology, make_user):
     from rest_framework.authtoken.models import Token
 
-    from apps.alerts.models import (
-        Alert,
-        AlertRule,
-        EscalationLevel,
-        EscalationPolicy,
-        NotificationChannel,
-    )
+    from apps.alerts.models import Alert
 
     receiver = HoldingReceiver(hold_first=False)
     try:
-        hook = NotificationChannel.objects.create(name="pager", kind="webhook", target=receiver.url)
-        policy = EscalationPolicy.objects.create(name="page")
-        EscalationLevel.objects.create(policy=policy, order=0, delay_seconds=0).channels.set([hook])
-        rule = AlertRule.objects.create(
-            name="proof: scale-out",
-            metric="proof_scale_latency_ms",
-            aggregation="last",
-            window_seconds=60,
-            comparator="gt",
-            threshold=100.0,
-            escalation_policy=policy,
-        )
+        rule = rule_paging(receiver.url, name="proof: scale-out", metric="proof_scale_latency_ms")
         admin = make_user("scale-ingest", "admin")
         auth = {"Authorization": f"Token {Token.objects.create(user=admin).key}"}
         errors = []
