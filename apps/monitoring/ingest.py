@@ -446,6 +446,19 @@ def _store_once(batch: Batch, mode: str) -> None:
             _write_postgresql(rows, mode)
         announced = list(zip(batch.names, batch.labels, batch.ts, batch.values, strict=True))
         transaction.on_commit(lambda: _announce(announced))
+        earliest = float(rows[1].min())
+        if earliest < (batch.now or time.time()) - conf.ROLLUP_LOOKBACK:
+            # Late or backfilled samples: behind what the next rollup looks back at.
+            transaction.on_commit(lambda: _note_late(earliest))
+
+
+def _note_late(earliest: float) -> None:
+    from apps.monitoring.rollups import note_late_samples
+
+    try:
+        note_late_samples(earliest)
+    except Exception:  # the batch is stored; its minutes wait for the retention window
+        log.exception("could not note late samples for the rollups")
 
 
 def _announce(samples: list[tuple]) -> None:

@@ -76,6 +76,9 @@ class RollupState(models.Model):
 
     resolution = models.PositiveIntegerField(primary_key=True)
     done_until = models.FloatField(default=0.0)
+    # The earliest source time written behind done_until (minus the lookback) since the
+    # last run: late or backfilled samples. The next run starts there.
+    late_from = models.FloatField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.resolution}s rolled up to {self.done_until}"

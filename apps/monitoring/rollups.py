@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from apps.monitoring import conf
 from apps.monitoring.models import Rollup, RollupState
@@ -76,6 +77,20 @@ def _source_bounds(resolution: int, now: float) -> tuple[float, float]:
     return oldest, complete
 
 
+def note_late_samples(earliest: float) -> None:
+    """Ingest wrote samples from `earliest` on, behind what rollups may look back at: the
+    next minute rollup starts there. Called after commit; one statement, which matches
+    no row once an earlier or equal point is already noted. (Before the first rollup run
+    there is no row, and that run starts at the oldest raw sample anyway.)"""
+    _lower_late_from(Rollup.MINUTE, earliest)
+
+
+def _lower_late_from(resolution: int, earliest: float) -> None:
+    RollupState.objects.filter(resolution=resolution).filter(
+        Q(late_from__isnull=True) | Q(late_from__gt=earliest)
+    ).update(late_from=earliest)
+
+
 def rollup(resolution: int, now: float | None = None) -> int:
     """Roll complete buckets of `resolution` up to now; returns rows written."""
     now = time.time() if now is None else now
@@ -84,15 +99,30 @@ def rollup(resolution: int, now: float | None = None) -> int:
     state, _ = RollupState.objects.get_or_create(resolution=resolution)
     lookback = conf.ROLLUP_LOOKBACK if resolution == Rollup.MINUTE else Rollup.HOUR
     start = max(state.done_until - lookback, oldest)
+    late = state.late_from
+    if late is not None:
+        # Taken before the work: a late batch committed from now on notes itself again
+        # (re-done next run); one committed before is visible to the statements below.
+        RollupState.objects.filter(resolution=resolution, late_from=late).update(late_from=None)
+        start = max(min(start, late), oldest)
     start = math.floor(start / resolution) * resolution
     written = 0
     sql = _upsert_sql(resolution)
-    while start < end:
-        stop = min(end, start + CHUNK_SECONDS[resolution])
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, [start, stop])
-            written += max(cursor.rowcount, 0)
-        start = stop
+    try:
+        while start < end:
+            stop = min(end, start + CHUNK_SECONDS[resolution])
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, [start, stop])
+                written += max(cursor.rowcount, 0)
+            start = stop
+    except Exception:
+        if late is not None:  # not done: the next run starts from the late point again
+            _lower_late_from(resolution, late)
+        raise
+    if late is not None and resolution == Rollup.MINUTE:
+        # Rewritten minutes behind the hour rollup's own lookback: it must redo them too.
+        RollupState.objects.get_or_create(resolution=Rollup.HOUR)
+        _lower_late_from(Rollup.HOUR, late)
     if end > state.done_until:
         RollupState.objects.filter(resolution=resolution, done_until__lt=end).update(done_until=end)
     return written

@@ -52,6 +52,21 @@ def test_a_sample_arriving_late_within_the_lookback_is_counted_on_the_next_run()
     assert (bucket.count, bucket.max, bucket.last) == (2, 9.0, 9.0)
 
 
+def test_samples_backfilled_hours_late_reach_minute_and_hour_rollups():
+    """A collector that was offline flushes its buffer: the rollups (and so every chart
+    over more than 6 h) must count it, however far behind the lookback it lands."""
+    rollup_all()  # the rollups are up to date before the backfill arrives
+    base = _hour_start(5)
+    ingest([{"name": "backfill", "value": float(i), "ts": base + i} for i in range(0, 3600, 60)])
+    rollup_all()
+    assert Rollup.objects.filter(resolution=60, series__name="backfill").count() == 60
+    hour = Rollup.objects.get(resolution=3600, ts=base, series__name="backfill")
+    assert (hour.count, hour.max) == (60, 3540.0)
+    # The long-range query, as a 24 h chart asks it, now shows the backfilled hour.
+    series = query_range("backfill", {}, base - 18 * 3600, base + 6 * 3600, agg="max")
+    assert max(v for _, v in series[0]["points"]) == 3540.0
+
+
 def test_long_ranges_come_from_rollups_with_few_points():
     base = _hour_start(20)
     samples = [{"name": "conn", "value": 10.0, "ts": base + i} for i in range(0, 20 * 3600, 30)]
