@@ -126,8 +126,9 @@ def embedded_server(start_daphne, tmp_path, service_env) -> Callable[[str], tupl
     after running `setup` (Python for `manage.py shell`, printing one JSON line last).
     Returns (server, that JSON)."""
 
-    def start(setup: str) -> tuple:
+    def start(setup: str, extra_env: dict | None = None) -> tuple:
         embedded = {"DATABASE_URL": "", "REDIS_URL": "", "WEDSYNC_VAR_DIR": str(tmp_path)}
+        embedded.update(extra_env or {})
         env = {**service_env, **embedded}
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=240)

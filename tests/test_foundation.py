@@ -406,3 +406,43 @@ def test_admins_group_may_edit_our_models_in_django_admin_and_operators_only_vie
     assert admin.has_perm("alerts.change_alertrule")
     assert operator.has_perm("weddings.view_venue")
     assert not operator.has_perm("weddings.change_venue")
+
+
+EMBEDDED_ADMIN = """
+import json
+from django.contrib.auth.models import Group, User
+from rest_framework.authtoken.models import Token
+admin = User.objects.create_user("emb-admin", password="x-long-password-1", is_staff=True)
+admin.groups.add(Group.objects.get_or_create(name="admins")[0])
+print(json.dumps({"token": Token.objects.create(user=admin).key}))
+"""
+
+
+@pytest.mark.slow
+def test_the_embedded_scheduler_runs_every_periodic_job(embedded_server):
+    """`make run` has no beat and no worker: its Daphne runs the periodic jobs itself.
+    Every job is due on the first tick; none may fail, and the built-in collection's
+    samples appear in the monitor."""
+    import time
+
+    from wedsync_ops.periodic import jobs
+
+    server, data = embedded_server(EMBEDDED_ADMIN, {"RUN_EMBEDDED_SCHEDULER": "true"})
+    request = urllib.request.Request(
+        f"{server.url}/api/v1/metrics/names/",
+        headers={"Authorization": f"Token {data['token']}"},
+    )
+    deadline = time.monotonic() + 30
+    names: list[str] = []
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            names = json.loads(response.read())["names"]
+        if any(n.startswith("wedsync_db_") for n in names):
+            break
+        time.sleep(0.5)
+    assert any(n.startswith("wedsync_db_") for n in names), names
+    time.sleep(3)  # every job due at start has had its first run
+    log = server.output()
+    failed = [job.name for job in jobs() if f"periodic job {job.name} failed" in log]
+    assert failed == [], log[-3000:]
+    assert "Traceback" not in log, log[-3000:]

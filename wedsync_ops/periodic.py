@@ -60,8 +60,15 @@ class EmbeddedScheduler:
         self._stop.set()
 
     def _run(self) -> None:
-        from celery import current_app
         from django.db import close_old_connections
+
+        # The project's app itself, not celery.current_app: "current" is per thread and
+        # on this thread would be Celery's empty default app (every job NotRegistered).
+        from wedsync_ops.celery import app
+
+        # autodiscover_tasks() imports each app's tasks.py when a worker starts; this
+        # process is no worker, so ask for the same imports (jobs are named, not imported).
+        app.loader.import_default_modules()
 
         due: dict[str, float] = {}
         while not self._stop.wait(self.tick):
@@ -71,7 +78,7 @@ class EmbeddedScheduler:
                     continue
                 due[job.name] = now + job.every_seconds
                 try:
-                    current_app.tasks[job.task].apply(kwargs=job.kwargs)
+                    app.tasks[job.task].apply(kwargs=job.kwargs)
                 except Exception:  # one failing job must not stop the others
                     log.exception("periodic job %s failed", job.name)
                 finally:

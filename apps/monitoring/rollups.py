@@ -154,9 +154,12 @@ def apply_retention(now: float | None = None) -> dict[str, int]:
             deleted[label] = cursor.rowcount
         # Series with nothing left in any tier (quiet for the whole hourly retention).
         cursor.execute(
-            "DELETE FROM monitoring_series s WHERE s.created_at < %s "
-            "AND NOT EXISTS (SELECT 1 FROM monitoring_sample m WHERE m.series_id = s.id) "
-            "AND NOT EXISTS (SELECT 1 FROM monitoring_rollup r WHERE r.series_id = s.id)",
+            # No alias on the DELETE target: SQLite (the embedded default) refuses it.
+            "DELETE FROM monitoring_series WHERE created_at < %s "
+            "AND NOT EXISTS (SELECT 1 FROM monitoring_sample m "
+            "WHERE m.series_id = monitoring_series.id) "
+            "AND NOT EXISTS (SELECT 1 FROM monitoring_rollup r "
+            "WHERE r.series_id = monitoring_series.id)",
             [datetime.fromtimestamp(now - conf.HOUR_RETENTION, tz=UTC)],
         )
         deleted["series"] = cursor.rowcount
