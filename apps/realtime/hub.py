@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 CLOSE_HEARTBEAT = 4408
 _MISSING = object()
+# `since` for "only tell me the current seq" (above any real seq; exact as a Lua double).
+_CURRENT_ONLY = 2**53
 
 
 def _frame(**fields) -> str:
@@ -185,6 +187,10 @@ class Hub:
         self.conns: set[Connection] = set()
         self.profiles: dict[str, Delivery] = {}
         self.pending: dict[str, set[Connection]] = {}
+        # topic -> the newest seq this process knows was published (from its channel and
+        # from history reads). After an outage, a connection that subscribed live and had
+        # nothing yet is owed everything after it: its catch-up starts there.
+        self.seen: dict[str, int] = {}
         self.listener = None
         self.connected = asyncio.Event()
         self.stats = HubStats()
@@ -274,6 +280,11 @@ class Hub:
         if new_channels and self.listener is not None:
             try:
                 await self.listener.subscribe(new_channels)
+                # Where the topic stands now that its channel is confirmed: the position
+                # of live subscribers if the channel is later lost (see _hold_for_catch_up).
+                current = await self._read_histories({t: _CURRENT_ONLY for t in new_channels})
+                for topic, history in current.items():
+                    self._saw(topic, history.current)
             except Exception as exc:
                 if not _is_redis_error(exc):
                     raise
@@ -294,6 +305,7 @@ class Hub:
                 if not members:
                     del self.subs[topic]
                     self.profiles.pop(topic, None)
+                    self.seen.pop(topic, None)
                     gone.append(topic)
             pending = self.pending.get(topic)
             if pending:
@@ -329,6 +341,7 @@ class Hub:
             return
         message = orjson.loads(raw)
         seq = message["seq"]
+        self._saw(topic, seq)
         profile = self.profiles.get(topic)
         window = profile.batch_window_ms if profile else 0
         self.stats.msgs_in += 1
@@ -360,6 +373,27 @@ class Hub:
         self.stats.deliveries += 1
         await conn.write(raw, window)
 
+    def _saw(self, topic: str, seq: int) -> None:
+        if topic in self.subs and seq > self.seen.get(topic, -1):
+            self.seen[topic] = seq
+
+    async def _read_histories(self, since: dict[str, int]) -> dict[str, History]:
+        """store.histories, seeding counters Redis lost from PostgreSQL's record.
+
+        After Redis restarts empty, a topic's counter is gone until its next publish. Read
+        as 0, it made every connection's position look forged ("ahead of the topic"), so
+        positions were reset to 0 and the next message (numbered on from PostgreSQL) looked
+        like a gap since 0: a bogus `replay_gap` and the outbox's messages dropped. The
+        counter is seeded from the same floor publishers use, so numbering agrees."""
+        out = await self.store.histories(since)
+        lost = [t for t, h in out.items() if h.current < 0]
+        if lost:
+            from apps.realtime.publish import seq_floors
+
+            floors = await database_sync_to_async(seq_floors)(lost)
+            out.update(await self.store.histories({t: since[t] for t in lost}, floors))
+        return out
+
     async def _resync(self, targets: dict[str, list[Connection]]) -> None:
         """Replay history after each connection's last seq, then release what was held.
         One round trip for every topic involved."""
@@ -377,7 +411,7 @@ class Hub:
             self._spawn(self._retry_resync(targets))
             return
         try:
-            histories = await self.store.histories(since)
+            histories = await self._read_histories(since)
             self.breaker.success()
         except Exception as exc:
             if not _is_redis_error(exc):
@@ -389,6 +423,7 @@ class Hub:
             self._spawn(self._retry_resync(targets))
             return
         for topic, history in histories.items():
+            self._saw(topic, history.current)
             window = self.profiles[topic].batch_window_ms if topic in self.profiles else 0
             for conn in targets[topic]:
                 await self._replay_one(conn, topic, history, window)
@@ -449,11 +484,21 @@ class Hub:
                 last = seq
         conn.topics[topic] = last
 
-    async def _catch_up_all(self) -> None:
-        """After Redis came back: replay whatever each connection missed meanwhile."""
+    def _hold_for_catch_up(self) -> dict[str, list[Connection]]:
+        """After Redis came back: hold live messages for every connection with a known
+        position, until _catch_up has replayed what it missed. Synchronous on purpose: it
+        runs before the reader dispatches anything from the new subscription, or a live
+        message could be delivered past the hole."""
         targets: dict[str, list[Connection]] = {}
         for topic, members in self.subs.items():
             stuck = self.pending.get(topic, set())
+            known = self.seen.get(topic)
+            if known is not None:
+                # Live subscribers that had nothing yet: owed whatever came after the last
+                # seq this process saw before it lost the channel.
+                for c in members:
+                    if c.topics.get(topic, _MISSING) is None:
+                        c.topics[topic] = known
             chosen = [
                 c
                 for c in members
@@ -463,6 +508,9 @@ class Hub:
                 c.syncing.setdefault(topic, [])
             if chosen:
                 targets[topic] = chosen
+        return targets
+
+    async def _catch_up(self, targets: dict[str, list[Connection]]) -> None:
         for chunk in _chunks(list(targets.items()), 200):
             await self._resync(dict(chunk))
 
@@ -535,7 +583,7 @@ class Hub:
                 backoff = 0.05
                 if not first:
                     log.info("gateway: Redis pub/sub back; catching up %d topics", len(self.subs))
-                    self._spawn(self._catch_up_all())
+                    self._spawn(self._catch_up(self._hold_for_catch_up()))
                     self._spawn(self._relay_outbox())
                 first = False
             try:

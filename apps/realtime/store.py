@@ -27,7 +27,7 @@ CONTROL = "\x00ctl"  # topic name used for control messages on the listener
 
 @dataclass
 class History:
-    current: int
+    current: int  # -1: Redis lost the topic's counter and no floor was given to seed it
     entries: list[str]  # oldest first; they end at seq `current`, contiguous
 
     @property
@@ -145,11 +145,15 @@ class RedisStore:
     async def lease_count(self, supplier_id: int) -> int:
         return await self.aclient().zcard(self.k_lease(supplier_id))
 
-    async def histories(self, since: dict[str, int]) -> dict[str, History]:
-        """Missed messages of several topics in one round trip."""
+    async def histories(
+        self, since: dict[str, int], floors: dict[str, int] | None = None
+    ) -> dict[str, History]:
+        """Missed messages of several topics in one round trip. A topic whose counter
+        Redis lost comes back with current == -1 unless `floors` says where to seed it."""
         self.aclient()
         topics = list(since)
-        calls = [([self.k_seq(t), self.k_hist(t)], [since[t]]) for t in topics]
+        floors = floors or {}
+        calls = [([self.k_seq(t), self.k_hist(t)], [since[t], floors.get(t, -1)]) for t in topics]
         results = await _async_evalsha_many(self._async, self._a_history, calls)
         out: dict[str, History] = {}
         for topic, (cur, entries) in zip(topics, results, strict=True):
@@ -220,8 +224,16 @@ class RedisListener:
         self._pending: dict[bytes, asyncio.Future] = {}
 
     async def connect(self, topics: list[str]) -> None:
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        # No silent reconnects: redis-py would resubscribe on its own after a blip, and
+        # the hub would never learn that messages were missed meanwhile. Every loss must
+        # reach the hub, which reconnects and replays (Hub._read_loop).
         client = self.store._aredis.Redis.from_url(
-            self.store.url, socket_connect_timeout=conf().redis_timeout_s
+            self.store.url,
+            socket_connect_timeout=conf().redis_timeout_s,
+            retry=Retry(NoBackoff(), 0),
         )
         pubsub = client.pubsub()
         await pubsub.subscribe(self.store.control_channel, *[self.store.channel(t) for t in topics])
@@ -361,7 +373,10 @@ class MemoryStore:
         now = time.time()
         return sum(1 for e in self.leases[supplier_id].values() if e > now)
 
-    async def histories(self, since: dict[str, int]) -> dict[str, History]:
+    async def histories(
+        self, since: dict[str, int], floors: dict[str, int] | None = None
+    ) -> dict[str, History]:
+        # Memory never loses a counter while the process lives: no floor is needed.
         out = {}
         with self._lock:
             for topic, after in since.items():

@@ -50,12 +50,6 @@ def _celery_round_trip(redis_url: str, timeout: float) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gateway defect (issue 6, open): with 200 clients, messages published while "
-    "Redis restarts empty are sometimes not replayed to every client (seen in 2 of ~6 runs: "
-    "a run of ~10 seqs missing); tests/realtime's 20-client restart test passes",
-)
 @pytest.mark.django_db(transaction=True)
 def test_redis_crash_loses_no_sample_and_no_message(start_redis, start_daphne, world, make_user):
     from rest_framework.authtoken.models import Token
