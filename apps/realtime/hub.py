@@ -27,6 +27,7 @@ from apps.realtime.breaker import CLOSED, CircuitBreaker, redis_breaker
 from apps.realtime.conf import conf
 from apps.realtime.delivery import Delivery, deliveries
 from apps.realtime.store import CONTROL, History, get_store
+from apps.realtime.tokens import tokens
 
 log = logging.getLogger(__name__)
 
@@ -521,8 +522,12 @@ class Hub:
         except orjson.JSONDecodeError:
             return
         kind = message.get("type")
-        if kind == "assignments":
+        if kind in ("assignments", "suppliers"):
             ids = message.get("supplier_ids") or []
+            # A revoked token, a changed quota or changed weddings: the next handshake
+            # must read the supplier afresh.
+            tokens.forget_suppliers(None if ids == "all" else set(ids))
+        if kind == "assignments":
             await self._recheck({c.supplier_id for c in self.conns} if ids == "all" else set(ids))
         elif kind == "profiles":
             deliveries.forget()

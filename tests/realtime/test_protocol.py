@@ -313,3 +313,50 @@ def test_fair_venue_coalesces_messages_into_batch_frames(daphne, transactional_d
         assert [m["seq"] for m in frame["messages"]] == [1, 2, 3, 4, 5]
 
     run(go())
+
+
+async def _code_within(url: str, token: str, wanted: int, seconds: float) -> list:
+    """Connect until the handshake ends in `wanted` (or `seconds` pass); the codes seen."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    seen: list = []
+    while True:
+        client = await Client.connect(url, token)
+        try:
+            await client.send({"op": "ping"})
+            frame = await client.recv(2)
+            seen.append(frame.get("op"))
+            await client.close()
+        except websockets.ConnectionClosed as exc:
+            seen.append(exc.rcvd.code if exc.rcvd else None)
+        if seen[-1] == wanted or loop.time() > deadline:
+            return seen
+        await asyncio.sleep(0.05)
+
+
+def test_handshake_reuses_a_token_but_revocation_applies_at_once(daphne, world):
+    """Handshakes answer a repeat token from memory (GATEWAY_AUTH_TTL, 10 s), yet a rotated
+    token, a deactivated supplier or a lowered quota take effect on the next handshake
+    (within 2 s, far under the 10 s the memory would otherwise last)."""
+    supplier = world.supplier
+
+    async def go():
+        # The token works (and is now remembered by the process).
+        first = await Client.connect(daphne.ws_url, world.token)
+        await first.send({"op": "ping"})
+        await first.expect("pong")
+        # Rotated: the old token is refused, the new one accepted.
+        new_token = await asyncio.to_thread(supplier.issue_token)
+        assert (await _code_within(daphne.ws_url, world.token, 4401, 2))[-1] == 4401
+        assert (await _code_within(daphne.ws_url, new_token, "pong", 2))[-1] == "pong"
+        # Quota lowered to the one connection still open: the next one is over quota.
+        supplier.max_connections = 1
+        await asyncio.to_thread(supplier.save)
+        assert (await _code_within(daphne.ws_url, new_token, 4429, 2))[-1] == 4429
+        # Deactivated: refused (and the open connection is closed, as before).
+        supplier.is_active = False
+        await asyncio.to_thread(supplier.save)
+        assert await first.close_code() == 4401
+        assert (await _code_within(daphne.ws_url, new_token, 4401, 2))[-1] == 4401
+
+    run(go())
