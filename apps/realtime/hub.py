@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 import orjson
 from channels.db import database_sync_to_async
 
-from apps.realtime import authz
+from apps.realtime import authz, daphne_compat
 from apps.realtime.breaker import CLOSED, CircuitBreaker, redis_breaker
 from apps.realtime.conf import conf
 from apps.realtime.delivery import Delivery, deliveries
@@ -32,6 +32,9 @@ from apps.realtime.tokens import tokens
 log = logging.getLogger(__name__)
 
 CLOSE_HEARTBEAT = 4408
+# A batch frame holds at most this much (one larger message goes alone): a message's data
+# is capped at 256 KiB, and clients commonly refuse frames over 1 MiB.
+BATCH_MAX_CHARS = 256 * 1024
 _MISSING = object()
 # `since` for "only tell me the current seq" (above any real seq; exact as a Lua double).
 _CURRENT_ONLY = 2**53
@@ -64,6 +67,7 @@ class Connection:
         "topics",
         "syncing",
         "outbuf",
+        "outbuf_chars",
         "flush_handle",
         "last_seen",
         "next_ping",
@@ -72,6 +76,7 @@ class Connection:
         "tokens",
         "refill_at",
         "dropped",
+        "wire",
     )
 
     def __init__(
@@ -94,6 +99,7 @@ class Connection:
         # topic -> live messages held back while history is replayed
         self.syncing: dict[str, list[tuple[int, str]]] = {}
         self.outbuf: list[str] = []
+        self.outbuf_chars = 0
         self.flush_handle: asyncio.TimerHandle | None = None
         now = time.monotonic()
         self.last_seen = now
@@ -103,6 +109,8 @@ class Connection:
         self.tokens = float(self.rate * 2)
         self.refill_at = now
         self.dropped = 0
+        # Daphne's protocol for this socket: broadcast frames are written to it directly.
+        self.wire = daphne_compat.wire_of(send)
 
     async def send_text(self, text: str) -> None:
         if self.closed:
@@ -123,16 +131,41 @@ class Connection:
         if window_ms <= 0:
             await self.send_text(raw)
             return
+        self._coalesce(raw, window_ms)
+
+    def push(self, out: Outgoing, window_ms: int) -> Awaitable[None] | None:
+        """Deliver one broadcast message. Under Daphne the frame (built once for every
+        subscriber) is written synchronously; elsewhere an awaitable is returned."""
+        if window_ms > 0:
+            self._coalesce(out.raw, window_ms)
+            return None
+        if self.wire is None:
+            return self.send_text(out.raw)
+        if not self.closed and not daphne_compat.send_prepared(self.wire, out.prepared()):
+            self.closed = True  # the socket is going away; the consumer cleans up
+        return None
+
+    def _coalesce(self, raw: str, window_ms: int) -> None:
+        if self.outbuf and self.outbuf_chars + len(raw) > BATCH_MAX_CHARS:
+            # Large messages piling up in one window: send what is held now, so no batch
+            # frame outgrows what clients accept (1 MiB is websocket libraries' default).
+            items, self.outbuf, self.outbuf_chars = self.outbuf, [], 0
+            asyncio.ensure_future(self._send_batch(items))
         self.outbuf.append(raw)
+        self.outbuf_chars += len(raw)
         if self.flush_handle is None:
             loop = asyncio.get_running_loop()
-            self.flush_handle = loop.call_later(
-                window_ms / 1000, lambda: asyncio.ensure_future(self.flush())
-            )
+            self.flush_handle = loop.call_later(window_ms / 1000, self.flush)
 
-    async def flush(self) -> None:
+    def flush(self) -> None:
+        """The window closed: take what is held now (synchronously, so a batch sent early
+        for size can never be overtaken by later messages) and send it."""
         self.flush_handle = None
-        items, self.outbuf = self.outbuf, []
+        items, self.outbuf, self.outbuf_chars = self.outbuf, [], 0
+        if items:
+            asyncio.ensure_future(self._send_batch(items))
+
+    async def _send_batch(self, items: list[str]) -> None:
         if len(items) == 1:
             await self.send_text(items[0])
         elif items:
@@ -149,6 +182,21 @@ class Connection:
             return True
         self.dropped += 1
         return False
+
+
+class Outgoing:
+    """One published message as every subscriber receives it: framed once, lazily."""
+
+    __slots__ = ("raw", "_prepared")
+
+    def __init__(self, raw: str):
+        self.raw = raw
+        self._prepared = None
+
+    def prepared(self) -> object:
+        if self._prepared is None:
+            self._prepared = daphne_compat.prepare(self.raw)
+        return self._prepared
 
 
 class HubStats:
@@ -346,33 +394,40 @@ class Hub:
         profile = self.profiles.get(topic)
         window = profile.batch_window_ms if profile else 0
         self.stats.msgs_in += 1
+        out = Outgoing(raw)
+        # No await per subscriber under Daphne: each write is a synchronous hand-off of
+        # the same framed bytes to the socket's transport.
         for conn in tuple(members):
-            await self.offer(conn, topic, seq, raw, window)
+            pending = self.offer(conn, topic, seq, out, window)
+            if pending is not None:
+                await pending
         latency = (time.time() - message["ts"]) * 1000
         self.stats.latency_ms.append(latency)
         from wedsync_ops.metrics import gateway_delivery_latency
 
         gateway_delivery_latency.observe(latency / 1000)
 
-    async def offer(self, conn: Connection, topic: str, seq: int, raw: str, window: int) -> None:
+    def offer(
+        self, conn: Connection, topic: str, seq: int, out: Outgoing, window: int
+    ) -> Awaitable[None] | None:
         held = conn.syncing.get(topic)
         if held is not None:
-            held.append((seq, raw))
-            return
+            held.append((seq, out.raw))
+            return None
         last = conn.topics.get(topic, _MISSING)
         if last is _MISSING:
-            return
+            return None
         if last is not None:
             if seq <= last:
-                return  # already delivered (replay seam, relay after a reconnect)
+                return None  # already delivered (replay seam, relay after a reconnect)
             if seq > last + 1:
                 # Pub/sub lost something (a reconnect): hold this and replay the hole.
-                conn.syncing[topic] = [(seq, raw)]
+                conn.syncing[topic] = [(seq, out.raw)]
                 self._spawn(self._resync({topic: [conn]}))
-                return
+                return None
         conn.topics[topic] = seq
         self.stats.deliveries += 1
-        await conn.write(raw, window)
+        return conn.push(out, window)
 
     def _saw(self, topic: str, seq: int) -> None:
         if topic in self.subs and seq > self.seen.get(topic, -1):

@@ -360,3 +360,39 @@ def test_handshake_reuses_a_token_but_revocation_applies_at_once(daphne, world):
         assert (await _code_within(daphne.ws_url, new_token, 4401, 2))[-1] == 4401
 
     run(go())
+
+
+@pytest.mark.parametrize("batch_window_ms", [0, 50])
+def test_large_messages_to_a_slow_reader_arrive_whole_and_in_order(
+    daphne, transactional_db, batch_window_ms
+):
+    """30 messages of 200 KB published back to back reach a fast reader and one that
+    stops reading (6 MB queue up for it) intact and in order, to clients that keep the
+    common 1 MiB frame limit. Unbatched, frames are written straight to the socket and
+    what the kernel refuses waits in the server's buffer; batched (a 50 ms venue window),
+    no batch frame outgrows 1 MiB."""
+    ctx = make_world(f"Big {batch_window_ms}", venue_kwargs={"batch_window_ms": batch_window_ms})
+    topic = f"wedding:{ctx.weddings[0].pk}"
+    blob = "x" * 200_000
+
+    async def go():
+        kw = {"max_size": 2**20}
+        slow = await Client.connect(daphne.ws_url, ctx.token, max_queue=1, **kw)
+        fast = await Client.connect(daphne.ws_url, ctx.token, **kw)
+        for c in (slow, fast):
+            await c.subscribe([topic])
+        seqs = []
+        for i in range(30):
+            seqs.append(await asyncio.to_thread(publish, topic, {"i": i, "blob": blob}))
+        got = {}
+        for name, client in (("fast", fast), ("slow", slow)):
+            try:
+                got[name] = await client.messages(30, timeout=30)
+            except AssertionError as exc:  # don't print 6 MB of data
+                raise AssertionError(f"{name}: {str(exc)[:60]}") from None
+        for messages in got.values():
+            assert [m["seq"] for m in messages] == seqs
+            assert [m["data"]["i"] for m in messages] == list(range(30))
+            assert all(m["data"]["blob"] == blob for m in messages)
+
+    run(go())
