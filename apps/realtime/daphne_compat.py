@@ -1,5 +1,6 @@
-"""Daphne specifics: the RFC 6455 close codes the contract uses (1008, 1013), and
-broadcast writes that frame a message once for all its subscribers (see below).
+"""Daphne specifics: the RFC 6455 close codes the contract uses (1008, 1013),
+permessage-deflate for clients that offer it, and broadcast writes that frame a message
+once for all its subscribers (see below).
 
 Daphne closes through autobahn's `sendClose`, which accepts only 1000 and 3000-4999 and
 raises on anything else (so `{"type": "websocket.close", "code": 1013}` is silently lost
@@ -34,6 +35,60 @@ def install() -> None:
 
     server_close._wedsync = True
     WebSocketProtocol.serverClose = server_close
+    _offer_deflate()
+
+
+# --- permessage-deflate ----------------------------------------------------------------
+#
+# Daphne builds its autobahn factory without `perMessageCompressionAccept`, so a client's
+# permessage-deflate offer (browsers and most libraries make one) was always declined.
+# We accept it on every factory Daphne makes, sized for ~10,000 connections a process:
+# autobahn keeps a connection's zlib objects once made, and the defaults (15-bit windows,
+# memLevel 8) would cost ~300 KB per connection against a 30 KB budget. So: 512-byte
+# windows both ways (the smallest RFC 7692 allows), memLevel 1, and no context takeover
+# from the server (each message compressed on its own; JSON frames still shrink, their
+# keys repeat within a message). Inflating a client frame is capped at Daphne's message
+# size limit (no zip bombs). A client that does not offer deflate is unaffected.
+
+DEFLATE_WINDOW_BITS = 9
+DEFLATE_MEM_LEVEL = 1
+
+
+def _offer_deflate() -> None:
+    try:
+        from daphne.ws_protocol import WebSocketFactory
+    except ImportError:
+        return
+    if getattr(WebSocketFactory.__init__, "_wedsync", False):
+        return
+    original = WebSocketFactory.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.setProtocolOptions(
+            perMessageCompressionAccept=lambda offers: accept_deflate(self, offers)
+        )
+
+    init._wedsync = True
+    WebSocketFactory.__init__ = init
+
+
+def accept_deflate(factory, offers: list) -> object | None:
+    """autobahn's perMessageCompressionAccept: take the first permessage-deflate offer."""
+    from autobahn.websocket.compress import PerMessageDeflateOffer, PerMessageDeflateOfferAccept
+
+    for offer in offers:
+        if isinstance(offer, PerMessageDeflateOffer):
+            return PerMessageDeflateOfferAccept(
+                offer,
+                request_no_context_takeover=offer.accept_no_context_takeover,
+                request_max_window_bits=DEFLATE_WINDOW_BITS if offer.accept_max_window_bits else 0,
+                no_context_takeover=True,
+                window_bits=DEFLATE_WINDOW_BITS,
+                mem_level=DEFLATE_MEM_LEVEL,
+                max_message_size=getattr(factory, "maxMessagePayloadSize", None) or 2**20,
+            )
+    return None
 
 
 # --- broadcast writes ------------------------------------------------------------------

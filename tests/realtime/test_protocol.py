@@ -396,3 +396,29 @@ def test_large_messages_to_a_slow_reader_arrive_whole_and_in_order(
             assert all(m["data"]["blob"] == blob for m in messages)
 
     run(go())
+
+
+def test_permessage_deflate_is_negotiated_when_the_client_offers_it(daphne, world):
+    """A client offering permessage-deflate gets it (small windows, see daphne_compat) and
+    its frames flow both ways; a client that does not offer it gets plain frames."""
+    topic = f"wedding:{world.weddings[0].pk}"
+    data = {"timeline": [{"at": f"{h:02d}:00", "what": "first dance"} for h in range(24)]}
+
+    async def go():
+        deflate = await Client.connect(daphne.ws_url, world.token, compression="deflate")
+        plain = await Client.connect(daphne.ws_url, world.token, compression=None)
+        offered = deflate.ws.response.headers.get("Sec-WebSocket-Extensions", "")
+        assert offered.startswith("permessage-deflate"), offered
+        # The small window the server asks of the client (what inflating costs it).
+        assert "client_max_window_bits=9" in offered, offered
+        assert "Sec-WebSocket-Extensions" not in plain.ws.response.headers
+        for c in (deflate, plain):
+            await c.subscribe([topic])  # the client's own frame, compressed by one of them
+        seq = await asyncio.to_thread(publish, topic, data)
+        for c in (deflate, plain):
+            (message,) = await c.messages(1)
+            assert (message["seq"], message["data"]) == (seq, data)
+            await c.send({"op": "ping"})
+            await c.expect("pong")
+
+    run(go())
