@@ -275,6 +275,7 @@ class Hub:
         except Exception as exc:
             if not _is_redis_error(exc):
                 raise
+            log.warning("gateway: quota lease not acquired (%r)", exc)
             self.breaker.failure()
             return "unavailable", None
         self.breaker.success()
@@ -326,6 +327,11 @@ class Hub:
             elif topic not in conn.topics:
                 conn.topics[topic] = None
         self._retune(conn)
+        if new_channels and self.listener is None and not self.breaker.is_open:
+            # The reader is (re)connecting and will subscribe this channel too: wait for
+            # it, so "subscribed" is not sent before the channel can deliver.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.connected.wait(), self.cfg.redis_timeout_s * 3)
         if new_channels and self.listener is not None:
             try:
                 await self.listener.subscribe(new_channels)
@@ -628,7 +634,8 @@ class Hub:
                     continue
                 listener = self.store.listener()
                 try:
-                    await listener.connect(list(self.subs))
+                    # A callable: topics subscribed while this connects are included.
+                    await listener.connect(lambda: list(self.subs))
                 except Exception as exc:
                     await listener.close()
                     if not _is_redis_error(exc):

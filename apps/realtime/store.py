@@ -14,6 +14,7 @@ import contextlib
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
@@ -23,6 +24,7 @@ from apps.realtime import lua
 from apps.realtime.conf import conf
 
 CONTROL = "\x00ctl"  # topic name used for control messages on the listener
+ASYNC_POOL_SIZE = 32  # the hub's Redis connections (besides its one pub/sub connection)
 
 
 @dataclass
@@ -119,7 +121,16 @@ class RedisStore:
     # --- async (the hub) ------------------------------------------------------
     def aclient(self):
         if self._async is None:
-            self._async = self._aredis.Redis.from_url(self.url, **self._async_kwargs)
+            # A bounded pool callers wait on: a burst of handshakes (each takes a quota
+            # lease) used to exceed redis-py's default pool limit with MaxConnectionsError,
+            # which counted as Redis failing and opened the breaker (1013 for all).
+            pool = self._aredis.BlockingConnectionPool.from_url(
+                self.url,
+                max_connections=ASYNC_POOL_SIZE,
+                timeout=conf().redis_timeout_s * 5,
+                **self._async_kwargs,
+            )
+            self._async = self._aredis.Redis(connection_pool=pool)
             self._a_history = self._async.register_script(lua.HISTORY)
             self._a_acquire = self._async.register_script(lua.ACQUIRE)
             self._a_renew = self._async.register_script(lua.RENEW)
@@ -222,8 +233,13 @@ class RedisListener:
         self._prefix = f"{store.p}:m:".encode()
         self._control = store.control_channel.encode()
         self._pending: dict[bytes, asyncio.Future] = {}
+        self._early: deque[dict] = deque()
 
-    async def connect(self, topics: list[str]) -> None:
+    async def connect(self, topics: Callable[[], list[str]]) -> None:
+        """Subscribe the control channel and every topic `topics()` names, waiting for each
+        confirmation; topics that appear meanwhile (subscribers arriving while this
+        connects) are subscribed too before it returns, so none is left without a channel.
+        Messages that arrive meanwhile are kept for next()."""
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
 
@@ -236,15 +252,23 @@ class RedisListener:
             retry=Retry(NoBackoff(), 0),
         )
         pubsub = client.pubsub()
-        await pubsub.subscribe(self.store.control_channel, *[self.store.channel(t) for t in topics])
-        # Wait for every confirmation so the caller knows nothing published from now is missed.
-        wanted = 1 + len(topics)
-        while wanted:
-            msg = await asyncio.wait_for(
-                pubsub.get_message(timeout=None), conf().redis_timeout_s * 5
-            )
-            if msg and msg["type"] == "subscribe":
-                wanted -= 1
+        done: set[str] = set()
+        batch = [self.store.control_channel]
+        while batch:
+            await pubsub.subscribe(*batch)
+            # Wait for every confirmation so the caller knows nothing published from now
+            # is missed.
+            wanted = len(batch)
+            while wanted:
+                msg = await asyncio.wait_for(
+                    pubsub.get_message(timeout=None), conf().redis_timeout_s * 5
+                )
+                if msg and msg["type"] == "subscribe":
+                    wanted -= 1
+                elif msg and msg["type"] == "message":
+                    self._early.append(msg)
+            done.update(batch)
+            batch = [c for c in map(self.store.channel, topics()) if c not in done]
         self.pubsub = pubsub
 
     async def subscribe(self, topics: list[str]) -> None:
@@ -269,7 +293,10 @@ class RedisListener:
 
     async def next(self) -> tuple[str, str]:
         while True:
-            msg = await self.pubsub.get_message(timeout=None)
+            if self._early:
+                msg = self._early.popleft()
+            else:
+                msg = await self.pubsub.get_message(timeout=None)
             if msg is None:
                 continue
             kind = msg["type"]
@@ -411,8 +438,8 @@ class MemoryListener:
         if topic == CONTROL or topic in self.topics:
             self.loop.call_soon_threadsafe(self.queue.put_nowait, (topic, raw))
 
-    async def connect(self, topics: list[str]) -> None:
-        self.topics.update(topics)
+    async def connect(self, topics: Callable[[], list[str]]) -> None:
+        self.topics.update(topics())
 
     async def subscribe(self, topics: list[str]) -> None:
         with self.store._lock:
