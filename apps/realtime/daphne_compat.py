@@ -71,6 +71,34 @@ def _offer_deflate() -> None:
 
     init._wedsync = True
     WebSocketFactory.__init__ = init
+    _drop_zlib_between_messages()
+
+
+def _drop_zlib_between_messages() -> None:
+    """Without context takeover a zlib object is made afresh for every message anyway
+    (autobahn's start_*_message), yet autobahn keeps the last one alive on the connection:
+    ~18 KB per idle connection. Drop it once the message is done."""
+    from autobahn.websocket.compress_deflate import PerMessageDeflate
+
+    if getattr(PerMessageDeflate.end_compress_message, "_wedsync", False):
+        return
+    end_compress = PerMessageDeflate.end_compress_message
+    end_decompress = PerMessageDeflate.end_decompress_message
+
+    def end_compress_message(self):
+        data = end_compress(self)
+        if self._is_server and self.server_no_context_takeover:
+            self._compressor = None
+        return data
+
+    def end_decompress_message(self):
+        end_decompress(self)
+        if self._is_server and self.client_no_context_takeover:
+            self._decompressor = None
+
+    end_compress_message._wedsync = True
+    PerMessageDeflate.end_compress_message = end_compress_message
+    PerMessageDeflate.end_decompress_message = end_decompress_message
 
 
 def accept_deflate(factory, offers: list) -> object | None:
