@@ -3,6 +3,7 @@ half-open after a pause (one probe) -> closed on success, open again on failure.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -83,6 +84,8 @@ def _export(name: str, state: str) -> None:
     from wedsync_ops.metrics import gateway_breaker_open
 
     gateway_breaker_open.labels(breaker=name).set(1 if state == OPEN else 0)
+    if state != HALF_OPEN:  # half-open probes come every reset_s while Redis is away
+        logging.getLogger(__name__).warning("circuit breaker %s: %s", name, state)
 
 
 def _make_redis_breaker() -> CircuitBreaker:

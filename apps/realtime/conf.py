@@ -30,6 +30,9 @@ class GatewayConf:
     stats_interval_s: float
     stats_ttl_s: float
     profile_ttl_s: float
+    # Seconds a token -> supplier grant is reused by handshakes when no revocation
+    # message arrives (apps.realtime.tokens); 0 looks every handshake up.
+    auth_ttl_s: float
 
 
 def conf() -> GatewayConf:
@@ -47,4 +50,5 @@ def conf() -> GatewayConf:
         stats_interval_s=_env.float("GATEWAY_STATS_INTERVAL", default=1.0),
         stats_ttl_s=_env.float("GATEWAY_STATS_TTL", default=10.0),
         profile_ttl_s=_env.float("GATEWAY_PROFILE_TTL", default=30.0),
+        auth_ttl_s=_env.float("GATEWAY_AUTH_TTL", default=10.0),
     )

@@ -20,6 +20,7 @@ from channels.db import database_sync_to_async
 
 from apps.realtime import authz, daphne_compat
 from apps.realtime.hub import Connection, Hub, error_frame, get_hub
+from apps.realtime.tokens import tokens
 from apps.realtime.topics import TopicError, validate_topics
 
 CLOSE_BAD_TOKEN = 4401
@@ -29,15 +30,6 @@ CLOSE_FLOOD = 1008
 FLOOD_FACTOR = 10  # frames dropped in a row, in seconds of the rate limit, before close
 
 daphne_compat.install()
-
-
-def _authenticate(token: str):
-    from apps.weddings.models import Supplier
-
-    supplier = Supplier.authenticate(token)
-    if supplier is None:
-        return None, frozenset()
-    return supplier, authz.supplier_wedding_ids(supplier.pk)
 
 
 async def _refuse(send, code: int) -> None:
@@ -53,22 +45,23 @@ async def gateway(scope, receive, send) -> None:
         return
     query = parse_qs(scope.get("query_string", b"").decode(errors="replace"))
     token = (query.get("token") or [""])[0]
-    supplier, wedding_ids = await database_sync_to_async(_authenticate)(token)
-    if supplier is None:
+    # A repeat token is answered from memory; only a new or expired one asks PostgreSQL.
+    grant = tokens.get(token) or await database_sync_to_async(tokens.load)(token)
+    if grant is None:
         return await _refuse(send, CLOSE_BAD_TOKEN)
     hub = get_hub()
-    verdict, lease = await hub.admit(supplier.pk, supplier.max_connections)
+    verdict, lease = await hub.admit(grant.supplier_id, grant.max_connections)
     if verdict == "over_quota":
         return await _refuse(send, CLOSE_OVER_QUOTA)
     if verdict != "ok":
         return await _refuse(send, CLOSE_TRY_AGAIN)
     conn = Connection(
         send,
-        supplier.pk,
+        grant.supplier_id,
         lease,
-        supplier.max_channels_per_connection,
-        supplier.max_messages_per_second,
-        wedding_ids,
+        grant.max_channels_per_connection,
+        grant.max_messages_per_second,
+        grant.wedding_ids,
     )
     hub.add(conn)
     try:

@@ -22,16 +22,22 @@ from collections.abc import Awaitable, Callable
 import orjson
 from channels.db import database_sync_to_async
 
-from apps.realtime import authz
+from apps.realtime import authz, daphne_compat
 from apps.realtime.breaker import CLOSED, CircuitBreaker, redis_breaker
 from apps.realtime.conf import conf
 from apps.realtime.delivery import Delivery, deliveries
 from apps.realtime.store import CONTROL, History, get_store
+from apps.realtime.tokens import tokens
 
 log = logging.getLogger(__name__)
 
 CLOSE_HEARTBEAT = 4408
+# A batch frame holds at most this much (one larger message goes alone): a message's data
+# is capped at 256 KiB, and clients commonly refuse frames over 1 MiB.
+BATCH_MAX_CHARS = 256 * 1024
 _MISSING = object()
+# `since` for "only tell me the current seq" (above any real seq; exact as a Lua double).
+_CURRENT_ONLY = 2**53
 
 
 def _frame(**fields) -> str:
@@ -61,6 +67,7 @@ class Connection:
         "topics",
         "syncing",
         "outbuf",
+        "outbuf_chars",
         "flush_handle",
         "last_seen",
         "next_ping",
@@ -69,6 +76,7 @@ class Connection:
         "tokens",
         "refill_at",
         "dropped",
+        "wire",
     )
 
     def __init__(
@@ -91,6 +99,7 @@ class Connection:
         # topic -> live messages held back while history is replayed
         self.syncing: dict[str, list[tuple[int, str]]] = {}
         self.outbuf: list[str] = []
+        self.outbuf_chars = 0
         self.flush_handle: asyncio.TimerHandle | None = None
         now = time.monotonic()
         self.last_seen = now
@@ -100,6 +109,8 @@ class Connection:
         self.tokens = float(self.rate * 2)
         self.refill_at = now
         self.dropped = 0
+        # Daphne's protocol for this socket: broadcast frames are written to it directly.
+        self.wire = daphne_compat.wire_of(send)
 
     async def send_text(self, text: str) -> None:
         if self.closed:
@@ -120,16 +131,41 @@ class Connection:
         if window_ms <= 0:
             await self.send_text(raw)
             return
+        self._coalesce(raw, window_ms)
+
+    def push(self, out: Outgoing, window_ms: int) -> Awaitable[None] | None:
+        """Deliver one broadcast message. Under Daphne the frame (built once for every
+        subscriber) is written synchronously; elsewhere an awaitable is returned."""
+        if window_ms > 0:
+            self._coalesce(out.raw, window_ms)
+            return None
+        if self.wire is None:
+            return self.send_text(out.raw)
+        if not self.closed and not daphne_compat.send_prepared(self.wire, out.prepared()):
+            self.closed = True  # the socket is going away; the consumer cleans up
+        return None
+
+    def _coalesce(self, raw: str, window_ms: int) -> None:
+        if self.outbuf and self.outbuf_chars + len(raw) > BATCH_MAX_CHARS:
+            # Large messages piling up in one window: send what is held now, so no batch
+            # frame outgrows what clients accept (1 MiB is websocket libraries' default).
+            items, self.outbuf, self.outbuf_chars = self.outbuf, [], 0
+            asyncio.ensure_future(self._send_batch(items))
         self.outbuf.append(raw)
+        self.outbuf_chars += len(raw)
         if self.flush_handle is None:
             loop = asyncio.get_running_loop()
-            self.flush_handle = loop.call_later(
-                window_ms / 1000, lambda: asyncio.ensure_future(self.flush())
-            )
+            self.flush_handle = loop.call_later(window_ms / 1000, self.flush)
 
-    async def flush(self) -> None:
+    def flush(self) -> None:
+        """The window closed: take what is held now (synchronously, so a batch sent early
+        for size can never be overtaken by later messages) and send it."""
         self.flush_handle = None
-        items, self.outbuf = self.outbuf, []
+        items, self.outbuf, self.outbuf_chars = self.outbuf, [], 0
+        if items:
+            asyncio.ensure_future(self._send_batch(items))
+
+    async def _send_batch(self, items: list[str]) -> None:
         if len(items) == 1:
             await self.send_text(items[0])
         elif items:
@@ -146,6 +182,21 @@ class Connection:
             return True
         self.dropped += 1
         return False
+
+
+class Outgoing:
+    """One published message as every subscriber receives it: framed once, lazily."""
+
+    __slots__ = ("raw", "_prepared")
+
+    def __init__(self, raw: str):
+        self.raw = raw
+        self._prepared = None
+
+    def prepared(self) -> object:
+        if self._prepared is None:
+            self._prepared = daphne_compat.prepare(self.raw)
+        return self._prepared
 
 
 class HubStats:
@@ -185,6 +236,10 @@ class Hub:
         self.conns: set[Connection] = set()
         self.profiles: dict[str, Delivery] = {}
         self.pending: dict[str, set[Connection]] = {}
+        # topic -> the newest seq this process knows was published (from its channel and
+        # from history reads). After an outage, a connection that subscribed live and had
+        # nothing yet is owed everything after it: its catch-up starts there.
+        self.seen: dict[str, int] = {}
         self.listener = None
         self.connected = asyncio.Event()
         self.stats = HubStats()
@@ -220,6 +275,7 @@ class Hub:
         except Exception as exc:
             if not _is_redis_error(exc):
                 raise
+            log.warning("gateway: quota lease not acquired (%r)", exc)
             self.breaker.failure()
             return "unavailable", None
         self.breaker.success()
@@ -271,9 +327,19 @@ class Hub:
             elif topic not in conn.topics:
                 conn.topics[topic] = None
         self._retune(conn)
+        if new_channels and self.listener is None and not self.breaker.is_open:
+            # The reader is (re)connecting and will subscribe this channel too: wait for
+            # it, so "subscribed" is not sent before the channel can deliver.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.connected.wait(), self.cfg.redis_timeout_s * 3)
         if new_channels and self.listener is not None:
             try:
                 await self.listener.subscribe(new_channels)
+                # Where the topic stands now that its channel is confirmed: the position
+                # of live subscribers if the channel is later lost (see _hold_for_catch_up).
+                current = await self._read_histories({t: _CURRENT_ONLY for t in new_channels})
+                for topic, history in current.items():
+                    self._saw(topic, history.current)
             except Exception as exc:
                 if not _is_redis_error(exc):
                     raise
@@ -294,6 +360,7 @@ class Hub:
                 if not members:
                     del self.subs[topic]
                     self.profiles.pop(topic, None)
+                    self.seen.pop(topic, None)
                     gone.append(topic)
             pending = self.pending.get(topic)
             if pending:
@@ -329,36 +396,65 @@ class Hub:
             return
         message = orjson.loads(raw)
         seq = message["seq"]
+        self._saw(topic, seq)
         profile = self.profiles.get(topic)
         window = profile.batch_window_ms if profile else 0
         self.stats.msgs_in += 1
+        out = Outgoing(raw)
+        # No await per subscriber under Daphne: each write is a synchronous hand-off of
+        # the same framed bytes to the socket's transport.
         for conn in tuple(members):
-            await self.offer(conn, topic, seq, raw, window)
+            pending = self.offer(conn, topic, seq, out, window)
+            if pending is not None:
+                await pending
         latency = (time.time() - message["ts"]) * 1000
         self.stats.latency_ms.append(latency)
         from wedsync_ops.metrics import gateway_delivery_latency
 
         gateway_delivery_latency.observe(latency / 1000)
 
-    async def offer(self, conn: Connection, topic: str, seq: int, raw: str, window: int) -> None:
+    def offer(
+        self, conn: Connection, topic: str, seq: int, out: Outgoing, window: int
+    ) -> Awaitable[None] | None:
         held = conn.syncing.get(topic)
         if held is not None:
-            held.append((seq, raw))
-            return
+            held.append((seq, out.raw))
+            return None
         last = conn.topics.get(topic, _MISSING)
         if last is _MISSING:
-            return
+            return None
         if last is not None:
             if seq <= last:
-                return  # already delivered (replay seam, relay after a reconnect)
+                return None  # already delivered (replay seam, relay after a reconnect)
             if seq > last + 1:
                 # Pub/sub lost something (a reconnect): hold this and replay the hole.
-                conn.syncing[topic] = [(seq, raw)]
+                conn.syncing[topic] = [(seq, out.raw)]
                 self._spawn(self._resync({topic: [conn]}))
-                return
+                return None
         conn.topics[topic] = seq
         self.stats.deliveries += 1
-        await conn.write(raw, window)
+        return conn.push(out, window)
+
+    def _saw(self, topic: str, seq: int) -> None:
+        if topic in self.subs and seq > self.seen.get(topic, -1):
+            self.seen[topic] = seq
+
+    async def _read_histories(self, since: dict[str, int]) -> dict[str, History]:
+        """store.histories, seeding counters Redis lost from PostgreSQL's record.
+
+        After Redis restarts empty, a topic's counter is gone until its next publish. Read
+        as 0, it made every connection's position look forged ("ahead of the topic"), so
+        positions were reset to 0 and the next message (numbered on from PostgreSQL) looked
+        like a gap since 0: a bogus `replay_gap` and the outbox's messages dropped. The
+        counter is seeded from the same floor publishers use, so numbering agrees."""
+        out = await self.store.histories(since)
+        lost = [t for t, h in out.items() if h.current < 0]
+        if lost:
+            from apps.realtime.publish import seq_floors
+
+            floors = await database_sync_to_async(seq_floors)(lost)
+            out.update(await self.store.histories({t: since[t] for t in lost}, floors))
+        return out
 
     async def _resync(self, targets: dict[str, list[Connection]]) -> None:
         """Replay history after each connection's last seq, then release what was held.
@@ -377,7 +473,7 @@ class Hub:
             self._spawn(self._retry_resync(targets))
             return
         try:
-            histories = await self.store.histories(since)
+            histories = await self._read_histories(since)
             self.breaker.success()
         except Exception as exc:
             if not _is_redis_error(exc):
@@ -389,6 +485,7 @@ class Hub:
             self._spawn(self._retry_resync(targets))
             return
         for topic, history in histories.items():
+            self._saw(topic, history.current)
             window = self.profiles[topic].batch_window_ms if topic in self.profiles else 0
             for conn in targets[topic]:
                 await self._replay_one(conn, topic, history, window)
@@ -449,11 +546,21 @@ class Hub:
                 last = seq
         conn.topics[topic] = last
 
-    async def _catch_up_all(self) -> None:
-        """After Redis came back: replay whatever each connection missed meanwhile."""
+    def _hold_for_catch_up(self) -> dict[str, list[Connection]]:
+        """After Redis came back: hold live messages for every connection with a known
+        position, until _catch_up has replayed what it missed. Synchronous on purpose: it
+        runs before the reader dispatches anything from the new subscription, or a live
+        message could be delivered past the hole."""
         targets: dict[str, list[Connection]] = {}
         for topic, members in self.subs.items():
             stuck = self.pending.get(topic, set())
+            known = self.seen.get(topic)
+            if known is not None:
+                # Live subscribers that had nothing yet: owed whatever came after the last
+                # seq this process saw before it lost the channel.
+                for c in members:
+                    if c.topics.get(topic, _MISSING) is None:
+                        c.topics[topic] = known
             chosen = [
                 c
                 for c in members
@@ -463,6 +570,9 @@ class Hub:
                 c.syncing.setdefault(topic, [])
             if chosen:
                 targets[topic] = chosen
+        return targets
+
+    async def _catch_up(self, targets: dict[str, list[Connection]]) -> None:
         for chunk in _chunks(list(targets.items()), 200):
             await self._resync(dict(chunk))
 
@@ -473,8 +583,12 @@ class Hub:
         except orjson.JSONDecodeError:
             return
         kind = message.get("type")
-        if kind == "assignments":
+        if kind in ("assignments", "suppliers"):
             ids = message.get("supplier_ids") or []
+            # A revoked token, a changed quota or changed weddings: the next handshake
+            # must read the supplier afresh.
+            tokens.forget_suppliers(None if ids == "all" else set(ids))
+        if kind == "assignments":
             await self._recheck({c.supplier_id for c in self.conns} if ids == "all" else set(ids))
         elif kind == "profiles":
             deliveries.forget()
@@ -520,7 +634,8 @@ class Hub:
                     continue
                 listener = self.store.listener()
                 try:
-                    await listener.connect(list(self.subs))
+                    # A callable: topics subscribed while this connects are included.
+                    await listener.connect(lambda: list(self.subs))
                 except Exception as exc:
                     await listener.close()
                     if not _is_redis_error(exc):
@@ -535,7 +650,7 @@ class Hub:
                 backoff = 0.05
                 if not first:
                     log.info("gateway: Redis pub/sub back; catching up %d topics", len(self.subs))
-                    self._spawn(self._catch_up_all())
+                    self._spawn(self._catch_up(self._hold_for_catch_up()))
                     self._spawn(self._relay_outbox())
                 first = False
             try:

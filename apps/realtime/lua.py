@@ -21,10 +21,21 @@ redis.call('PUBLISH', ARGV[6], msg)
 return seq
 """
 
-# KEYS: seq, history. ARGV: since. Returns {current seq, entries newest first}: the
-# entries after `since` that the capped history still holds (fewer than cur - since = gap).
+# KEYS: seq, history. ARGV: since, seq floor (-1 = unknown).
+# Returns {current seq, entries newest first}: the entries after `since` that the capped
+# history still holds (fewer than cur - since = gap). When the seq key is gone (Redis
+# restarted empty) the current seq is NOT 0: without a floor the script returns -1 (the
+# caller reads PostgreSQL's record and asks again); with one it seeds the counter there,
+# exactly as PUBLISH does, so readers and publishers agree on where numbering goes on.
 HISTORY = """
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local cur = redis.call('GET', KEYS[1])
+if not cur then
+  local floor = tonumber(ARGV[2])
+  if floor < 0 then return {-1, {}} end
+  redis.call('SET', KEYS[1], floor)
+  cur = floor
+end
+cur = tonumber(cur)
 local since = tonumber(ARGV[1])
 if since >= cur then return {cur, {}} end
 return {cur, redis.call('LRANGE', KEYS[2], 0, cur - since - 1)}

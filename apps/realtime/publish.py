@@ -76,12 +76,8 @@ def _announce(items: list[tuple[str, str]]) -> list[int] | None:
         missing = [i for i, s in enumerate(seqs) if s < 0]
         if missing:
             # Redis has no counter for these topics: continue from PostgreSQL's record.
-            floors = dict(
-                TopicSeq.objects.filter(topic__in={items[i][0] for i in missing}).values_list(
-                    "topic", "last_seq"
-                )
-            )
-            retry = [(*rows[i][:3], floors.get(rows[i][0], 0)) for i in missing]
+            floors = seq_floors({items[i][0] for i in missing})
+            retry = [(*rows[i][:3], floors[rows[i][0]]) for i in missing]
             for i, seq in zip(missing, store.publish_many(retry), strict=True):
                 seqs[i] = seq
     except Exception as exc:  # redis ConnectionError, TimeoutError, BusyLoadingError...
@@ -94,6 +90,15 @@ def _announce(items: list[tuple[str, str]]) -> list[int] | None:
     _record_seqs({t: s for (t, _), s in zip(items, seqs, strict=True)})
     _count_published(len(items))
     return seqs
+
+
+def seq_floors(topics: set[str] | list[str]) -> dict[str, int]:
+    """PostgreSQL's record of each topic's last seq (0 if never published): where numbering
+    goes on when Redis has lost its counters. Publishers and the hub's replay both seed
+    Redis from it, so they agree."""
+    topics = set(topics)
+    found = dict(TopicSeq.objects.filter(topic__in=topics).values_list("topic", "last_seq"))
+    return {t: found.get(t, 0) for t in topics}
 
 
 def _record_seqs(latest: dict[str, int]) -> None:

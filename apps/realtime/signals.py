@@ -56,8 +56,15 @@ def wedding_deleted(sender, instance, **kwargs) -> None:
 
 @receiver(post_save, sender=Supplier)
 def supplier_saved(sender, instance, **kwargs) -> None:
-    if not instance.is_active:
-        announce({"type": "assignments", "supplier_ids": [instance.pk]})
+    # Deactivated: hubs close its connections (4401). Any other change (token rotated,
+    # quota edited): hubs forget its remembered handshake grant (apps.realtime.tokens).
+    kind = "suppliers" if instance.is_active else "assignments"
+    announce({"type": kind, "supplier_ids": [instance.pk]})
+
+
+@receiver(post_delete, sender=Supplier)
+def supplier_deleted(sender, instance, **kwargs) -> None:
+    announce({"type": "assignments", "supplier_ids": [instance.pk]})
 
 
 @receiver(post_save, sender=Venue)

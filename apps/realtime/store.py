@@ -14,6 +14,7 @@ import contextlib
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
@@ -23,11 +24,12 @@ from apps.realtime import lua
 from apps.realtime.conf import conf
 
 CONTROL = "\x00ctl"  # topic name used for control messages on the listener
+ASYNC_POOL_SIZE = 32  # the hub's Redis connections (besides its one pub/sub connection)
 
 
 @dataclass
 class History:
-    current: int
+    current: int  # -1: Redis lost the topic's counter and no floor was given to seed it
     entries: list[str]  # oldest first; they end at seq `current`, contiguous
 
     @property
@@ -119,7 +121,16 @@ class RedisStore:
     # --- async (the hub) ------------------------------------------------------
     def aclient(self):
         if self._async is None:
-            self._async = self._aredis.Redis.from_url(self.url, **self._async_kwargs)
+            # A bounded pool callers wait on: a burst of handshakes (each takes a quota
+            # lease) used to exceed redis-py's default pool limit with MaxConnectionsError,
+            # which counted as Redis failing and opened the breaker (1013 for all).
+            pool = self._aredis.BlockingConnectionPool.from_url(
+                self.url,
+                max_connections=ASYNC_POOL_SIZE,
+                timeout=conf().redis_timeout_s * 5,
+                **self._async_kwargs,
+            )
+            self._async = self._aredis.Redis(connection_pool=pool)
             self._a_history = self._async.register_script(lua.HISTORY)
             self._a_acquire = self._async.register_script(lua.ACQUIRE)
             self._a_renew = self._async.register_script(lua.RENEW)
@@ -145,11 +156,15 @@ class RedisStore:
     async def lease_count(self, supplier_id: int) -> int:
         return await self.aclient().zcard(self.k_lease(supplier_id))
 
-    async def histories(self, since: dict[str, int]) -> dict[str, History]:
-        """Missed messages of several topics in one round trip."""
+    async def histories(
+        self, since: dict[str, int], floors: dict[str, int] | None = None
+    ) -> dict[str, History]:
+        """Missed messages of several topics in one round trip. A topic whose counter
+        Redis lost comes back with current == -1 unless `floors` says where to seed it."""
         self.aclient()
         topics = list(since)
-        calls = [([self.k_seq(t), self.k_hist(t)], [since[t]]) for t in topics]
+        floors = floors or {}
+        calls = [([self.k_seq(t), self.k_hist(t)], [since[t], floors.get(t, -1)]) for t in topics]
         results = await _async_evalsha_many(self._async, self._a_history, calls)
         out: dict[str, History] = {}
         for topic, (cur, entries) in zip(topics, results, strict=True):
@@ -218,21 +233,42 @@ class RedisListener:
         self._prefix = f"{store.p}:m:".encode()
         self._control = store.control_channel.encode()
         self._pending: dict[bytes, asyncio.Future] = {}
+        self._early: deque[dict] = deque()
 
-    async def connect(self, topics: list[str]) -> None:
+    async def connect(self, topics: Callable[[], list[str]]) -> None:
+        """Subscribe the control channel and every topic `topics()` names, waiting for each
+        confirmation; topics that appear meanwhile (subscribers arriving while this
+        connects) are subscribed too before it returns, so none is left without a channel.
+        Messages that arrive meanwhile are kept for next()."""
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        # No silent reconnects: redis-py would resubscribe on its own after a blip, and
+        # the hub would never learn that messages were missed meanwhile. Every loss must
+        # reach the hub, which reconnects and replays (Hub._read_loop).
         client = self.store._aredis.Redis.from_url(
-            self.store.url, socket_connect_timeout=conf().redis_timeout_s
+            self.store.url,
+            socket_connect_timeout=conf().redis_timeout_s,
+            retry=Retry(NoBackoff(), 0),
         )
         pubsub = client.pubsub()
-        await pubsub.subscribe(self.store.control_channel, *[self.store.channel(t) for t in topics])
-        # Wait for every confirmation so the caller knows nothing published from now is missed.
-        wanted = 1 + len(topics)
-        while wanted:
-            msg = await asyncio.wait_for(
-                pubsub.get_message(timeout=None), conf().redis_timeout_s * 5
-            )
-            if msg and msg["type"] == "subscribe":
-                wanted -= 1
+        done: set[str] = set()
+        batch = [self.store.control_channel]
+        while batch:
+            await pubsub.subscribe(*batch)
+            # Wait for every confirmation so the caller knows nothing published from now
+            # is missed.
+            wanted = len(batch)
+            while wanted:
+                msg = await asyncio.wait_for(
+                    pubsub.get_message(timeout=None), conf().redis_timeout_s * 5
+                )
+                if msg and msg["type"] == "subscribe":
+                    wanted -= 1
+                elif msg and msg["type"] == "message":
+                    self._early.append(msg)
+            done.update(batch)
+            batch = [c for c in map(self.store.channel, topics()) if c not in done]
         self.pubsub = pubsub
 
     async def subscribe(self, topics: list[str]) -> None:
@@ -257,7 +293,10 @@ class RedisListener:
 
     async def next(self) -> tuple[str, str]:
         while True:
-            msg = await self.pubsub.get_message(timeout=None)
+            if self._early:
+                msg = self._early.popleft()
+            else:
+                msg = await self.pubsub.get_message(timeout=None)
             if msg is None:
                 continue
             kind = msg["type"]
@@ -361,7 +400,10 @@ class MemoryStore:
         now = time.time()
         return sum(1 for e in self.leases[supplier_id].values() if e > now)
 
-    async def histories(self, since: dict[str, int]) -> dict[str, History]:
+    async def histories(
+        self, since: dict[str, int], floors: dict[str, int] | None = None
+    ) -> dict[str, History]:
+        # Memory never loses a counter while the process lives: no floor is needed.
         out = {}
         with self._lock:
             for topic, after in since.items():
@@ -396,8 +438,8 @@ class MemoryListener:
         if topic == CONTROL or topic in self.topics:
             self.loop.call_soon_threadsafe(self.queue.put_nowait, (topic, raw))
 
-    async def connect(self, topics: list[str]) -> None:
-        self.topics.update(topics)
+    async def connect(self, topics: Callable[[], list[str]]) -> None:
+        self.topics.update(topics())
 
     async def subscribe(self, topics: list[str]) -> None:
         with self.store._lock:

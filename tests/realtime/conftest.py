@@ -114,7 +114,7 @@ class Client:
     @classmethod
     async def connect(cls, base_ws: str, token: str, auto_pong: bool = True, **kw) -> Client:
         ws = await websockets.connect(
-            f"{base_ws}/ws/realtime/?token={token}", max_size=4 * 2**20, **kw
+            f"{base_ws}/ws/realtime/?token={token}", **{"max_size": 4 * 2**20, **kw}
         )
         return cls(ws, auto_pong)
 

@@ -215,3 +215,111 @@ def test_redis_killed_and_restarted_nobody_disconnected_nothing_lost(
         await late.expect("pong")
 
     run(go())
+
+
+def _wait_for_hub_stats(redis_url: str, timeout: float = 15.0) -> dict:
+    """The stats a hub wrote to a freshly restarted Redis, once its pub/sub is back."""
+    import orjson
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for key in client.keys("*:rt:proc:*"):
+            raw = client.get(key)
+            stats = orjson.loads(raw) if raw else {}
+            if stats.get("pubsub_connected") and stats.get("breaker", {}).get("redis") == "closed":
+                return stats
+        time.sleep(0.1)
+    raise AssertionError("the hub did not reconnect to the restarted Redis")
+
+
+@pytest.mark.fault
+def test_first_message_after_redis_restarts_empty_is_delivered(
+    start_daphne, start_redis, world, staff_token
+):
+    """Redis comes back empty (no counters, no history) and the hub catches up before
+    anyone publishes: the connections must keep their place, so the next message (numbered
+    on from PostgreSQL's record) is delivered, not refused as a replay gap."""
+    redis_server = start_redis()
+    redis_url = f"redis://127.0.0.1:{redis_server.port}/0"
+    server = start_daphne({"REDIS_URL": redis_url, "GATEWAY_BREAKER_RESET": "0.5"})
+    topic = f"wedding:{world.weddings[0].pk}"
+
+    def publish(i: int) -> dict:
+        status, body = http(
+            f"{server.url}/api/v1/realtime/publish/",
+            staff_token,
+            {"topic": topic, "data": {"i": i}},
+        )
+        assert status == 202, body
+        return body
+
+    async def go():
+        clients = [await Client.connect(server.ws_url, world.token) for _ in range(3)]
+        for c in clients:
+            await c.subscribe([topic])
+        seqs = [(await asyncio.to_thread(publish, i))["seq"] for i in range(5)]
+        for c in clients:
+            assert [m["seq"] for m in await c.messages(5)] == seqs
+        redis_server.kill()
+        await asyncio.sleep(1.0)
+        start_redis(port=redis_server.port)
+        await asyncio.to_thread(_wait_for_hub_stats, redis_url)
+        await asyncio.sleep(1.5)  # the hub's catch-up (and any retry of it) is done
+        body = await asyncio.to_thread(publish, 5)
+        assert body["seq"] == seqs[-1] + 1, body  # numbering went on from PostgreSQL's record
+        for c in clients:
+            [message] = await c.messages(1)
+            assert (message["seq"], message["data"]) == (seqs[-1] + 1, {"i": 5})
+        # Still connected and answering.
+        for c in clients:
+            await c.send({"op": "ping"})
+            await c.expect("pong")
+
+    run(go())
+
+
+@pytest.mark.fault
+def test_outage_messages_reach_positioned_and_fresh_subscribers(
+    start_daphne, start_redis, world, staff_token
+):
+    """Messages queued in the outbox while Redis is down, relayed once it is back (empty),
+    reach both connections that had received messages and one that subscribed live and had
+    received nothing yet: its subscription predates them, so they are owed to it too."""
+    redis_server = start_redis()
+    redis_url = f"redis://127.0.0.1:{redis_server.port}/0"
+    server = start_daphne({"REDIS_URL": redis_url, "GATEWAY_BREAKER_RESET": "0.5"})
+    topic = f"wedding:{world.weddings[0].pk}"
+
+    def publish(i: int) -> dict:
+        status, body = http(
+            f"{server.url}/api/v1/realtime/publish/",
+            staff_token,
+            {"topic": topic, "data": {"i": i}},
+        )
+        assert status == 202, body
+        return body
+
+    async def go():
+        early = [await Client.connect(server.ws_url, world.token) for _ in range(2)]
+        for c in early:
+            await c.subscribe([topic])
+        for i in range(3):
+            await asyncio.to_thread(publish, i)
+        for c in early:
+            assert [m["data"]["i"] for m in await c.messages(3)] == [0, 1, 2]
+        fresh = await Client.connect(server.ws_url, world.token)
+        await fresh.subscribe([topic])  # live from now: position unknown until a message
+        redis_server.kill()
+        queued = [await asyncio.to_thread(publish, i) for i in (3, 4, 5)]
+        assert all(b["queued"] for b in queued), queued
+        start_redis(port=redis_server.port)
+        await asyncio.to_thread(_wait_for_hub_stats, redis_url)
+        await asyncio.to_thread(publish, 6)
+        for c in [*early, fresh]:
+            got = await c.messages(4)
+            assert [m["data"]["i"] for m in got] == [3, 4, 5, 6]
+            assert [m["seq"] for m in got] == [4, 5, 6, 7]
+
+    run(go())

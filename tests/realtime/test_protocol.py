@@ -313,3 +313,112 @@ def test_fair_venue_coalesces_messages_into_batch_frames(daphne, transactional_d
         assert [m["seq"] for m in frame["messages"]] == [1, 2, 3, 4, 5]
 
     run(go())
+
+
+async def _code_within(url: str, token: str, wanted: int, seconds: float) -> list:
+    """Connect until the handshake ends in `wanted` (or `seconds` pass); the codes seen."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    seen: list = []
+    while True:
+        client = await Client.connect(url, token)
+        try:
+            await client.send({"op": "ping"})
+            frame = await client.recv(2)
+            seen.append(frame.get("op"))
+            await client.close()
+        except websockets.ConnectionClosed as exc:
+            seen.append(exc.rcvd.code if exc.rcvd else None)
+        if seen[-1] == wanted or loop.time() > deadline:
+            return seen
+        await asyncio.sleep(0.05)
+
+
+def test_handshake_reuses_a_token_but_revocation_applies_at_once(daphne, world):
+    """Handshakes answer a repeat token from memory (GATEWAY_AUTH_TTL, 10 s), yet a rotated
+    token, a deactivated supplier or a lowered quota take effect on the next handshake
+    (within 2 s, far under the 10 s the memory would otherwise last)."""
+    supplier = world.supplier
+
+    async def go():
+        # The token works (and is now remembered by the process).
+        first = await Client.connect(daphne.ws_url, world.token)
+        await first.send({"op": "ping"})
+        await first.expect("pong")
+        # Rotated: the old token is refused, the new one accepted.
+        new_token = await asyncio.to_thread(supplier.issue_token)
+        assert (await _code_within(daphne.ws_url, world.token, 4401, 2))[-1] == 4401
+        assert (await _code_within(daphne.ws_url, new_token, "pong", 2))[-1] == "pong"
+        # Quota lowered to the one connection still open: the next one is over quota.
+        supplier.max_connections = 1
+        await asyncio.to_thread(supplier.save)
+        assert (await _code_within(daphne.ws_url, new_token, 4429, 2))[-1] == 4429
+        # Deactivated: refused (and the open connection is closed, as before).
+        supplier.is_active = False
+        await asyncio.to_thread(supplier.save)
+        assert await first.close_code() == 4401
+        assert (await _code_within(daphne.ws_url, new_token, 4401, 2))[-1] == 4401
+
+    run(go())
+
+
+@pytest.mark.parametrize("batch_window_ms", [0, 50])
+def test_large_messages_to_a_slow_reader_arrive_whole_and_in_order(
+    daphne, transactional_db, batch_window_ms
+):
+    """30 messages of 200 KB published back to back reach a fast reader and one that
+    stops reading (6 MB queue up for it) intact and in order, to clients that keep the
+    common 1 MiB frame limit. Unbatched, frames are written straight to the socket and
+    what the kernel refuses waits in the server's buffer; batched (a 50 ms venue window),
+    no batch frame outgrows 1 MiB."""
+    ctx = make_world(f"Big {batch_window_ms}", venue_kwargs={"batch_window_ms": batch_window_ms})
+    topic = f"wedding:{ctx.weddings[0].pk}"
+    blob = "x" * 200_000
+
+    async def go():
+        kw = {"max_size": 2**20}
+        slow = await Client.connect(daphne.ws_url, ctx.token, max_queue=1, **kw)
+        fast = await Client.connect(daphne.ws_url, ctx.token, **kw)
+        for c in (slow, fast):
+            await c.subscribe([topic])
+        seqs = []
+        for i in range(30):
+            seqs.append(await asyncio.to_thread(publish, topic, {"i": i, "blob": blob}))
+        got = {}
+        for name, client in (("fast", fast), ("slow", slow)):
+            try:
+                got[name] = await client.messages(30, timeout=30)
+            except AssertionError as exc:  # don't print 6 MB of data
+                raise AssertionError(f"{name}: {str(exc)[:60]}") from None
+        for messages in got.values():
+            assert [m["seq"] for m in messages] == seqs
+            assert [m["data"]["i"] for m in messages] == list(range(30))
+            assert all(m["data"]["blob"] == blob for m in messages)
+
+    run(go())
+
+
+def test_permessage_deflate_is_negotiated_when_the_client_offers_it(daphne, world):
+    """A client offering permessage-deflate gets it (small windows, see daphne_compat) and
+    its frames flow both ways; a client that does not offer it gets plain frames."""
+    topic = f"wedding:{world.weddings[0].pk}"
+    data = {"timeline": [{"at": f"{h:02d}:00", "what": "first dance"} for h in range(24)]}
+
+    async def go():
+        deflate = await Client.connect(daphne.ws_url, world.token, compression="deflate")
+        plain = await Client.connect(daphne.ws_url, world.token, compression=None)
+        offered = deflate.ws.response.headers.get("Sec-WebSocket-Extensions", "")
+        assert offered.startswith("permessage-deflate"), offered
+        # The small window the server asks of the client (what inflating costs it).
+        assert "client_max_window_bits=9" in offered, offered
+        assert "Sec-WebSocket-Extensions" not in plain.ws.response.headers
+        for c in (deflate, plain):
+            await c.subscribe([topic])  # the client's own frame, compressed by one of them
+        seq = await asyncio.to_thread(publish, topic, data)
+        for c in (deflate, plain):
+            (message,) = await c.messages(1)
+            assert (message["seq"], message["data"]) == (seq, data)
+            await c.send({"op": "ping"})
+            await c.expect("pong")
+
+    run(go())

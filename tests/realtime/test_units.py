@@ -155,3 +155,43 @@ def test_health_and_publish_refuse_the_wrong_callers(api_client):
     assert api_client.get("/api/v1/realtime/health/").status_code == 401
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {ctx.token}")
     assert api_client.get("/api/v1/realtime/health/").status_code == 403
+
+
+def test_token_cache_remembers_valid_tokens_for_its_ttl_and_forgets_on_revocation(
+    transactional_db,
+):
+    from apps.realtime.tokens import TokenCache
+    from tests.realtime.conftest import make_world
+
+    world = make_world()
+    now = [100.0]
+    cache = TokenCache(ttl_s=10, clock=lambda: now[0])
+    assert cache.get(world.token) is None  # never seen
+    grant = cache.load(world.token)
+    assert grant.supplier_id == world.supplier.pk
+    assert grant.wedding_ids == frozenset(w.pk for w in world.weddings)
+    assert cache.get(world.token) == grant
+    assert cache.load("wss_not-a-token") is None and cache.get("wss_not-a-token") is None
+    now[0] += 10.5  # past the TTL: the database is asked again
+    assert cache.get(world.token) is None
+    cache.load(world.token)
+    cache.forget_suppliers({world.supplier.pk + 1})  # someone else: kept
+    assert cache.get(world.token) == grant
+    cache.forget_suppliers({world.supplier.pk})
+    assert cache.get(world.token) is None
+    # A revocation landing while a load reads the database: that load's (possibly stale)
+    # grant serves its own handshake but is not remembered.
+    import apps.realtime.tokens as tokens_module
+
+    real = tokens_module.authz.supplier_wedding_ids
+
+    def revoked_meanwhile(supplier_id: int) -> frozenset[int]:
+        cache.forget_suppliers({supplier_id})
+        return real(supplier_id)
+
+    tokens_module.authz.supplier_wedding_ids = revoked_meanwhile
+    try:
+        assert cache.load(world.token) is not None
+    finally:
+        tokens_module.authz.supplier_wedding_ids = real
+    assert cache.get(world.token) is None
