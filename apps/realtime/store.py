@@ -142,8 +142,12 @@ class RedisStore:
         got = await self._a_acquire(keys=[self.k_lease(supplier_id)], args=[member, limit, ttl])
         return bool(got)
 
-    async def release_lease(self, supplier_id: int, member: str) -> None:
-        await self.aclient().zrem(self.k_lease(supplier_id), member)
+    async def release_leases(self, by_supplier: dict[int, list[str]]) -> None:
+        """Drop these leases: one pipelined round trip whatever their number."""
+        async with self.aclient().pipeline(transaction=False) as pipe:
+            for supplier_id, members in by_supplier.items():
+                pipe.zrem(self.k_lease(supplier_id), *members)
+            await pipe.execute()
 
     async def renew_leases(self, by_supplier: dict[int, list[str]]) -> None:
         if not by_supplier:
@@ -385,9 +389,11 @@ class MemoryStore:
             leases[member] = now + conf().lease_ttl_s
             return True
 
-    async def release_lease(self, supplier_id: int, member: str) -> None:
+    async def release_leases(self, by_supplier: dict[int, list[str]]) -> None:
         with self._lock:
-            self.leases[supplier_id].pop(member, None)
+            for supplier_id, members in by_supplier.items():
+                for member in members:
+                    self.leases[supplier_id].pop(member, None)
 
     async def renew_leases(self, by_supplier: dict[int, list[str]]) -> None:
         expiry = time.time() + conf().lease_ttl_s

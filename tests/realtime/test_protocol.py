@@ -170,6 +170,33 @@ def test_frame_over_one_mib_drops_the_connection_and_releases_the_lease(daphne, 
     run(go())
 
 
+def test_a_burst_of_closes_releases_every_lease_and_new_clients_are_admitted(
+    daphne, transactional_db
+):
+    """300 sockets dropped at once (a venue's network going down): every quota lease is
+    released, and a client connecting straight after is let in, not refused with 1013."""
+    ctx = make_world("Burst", max_connections=400)
+
+    async def go():
+        clients = await asyncio.gather(
+            *(Client.connect(daphne.ws_url, ctx.token) for _ in range(300))
+        )
+        assert lease_count(ctx.supplier.pk) == 300
+        for c in clients:
+            c.ws.transport.abort()  # a dropped network: no close handshake
+        for _ in range(100):
+            if lease_count(ctx.supplier.pk) == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert lease_count(ctx.supplier.pk) == 0
+        late = await Client.connect(daphne.ws_url, ctx.token)
+        await late.send({"op": "ping"})
+        await late.expect("pong")
+        await late.close()
+
+    run(go())
+
+
 def test_flood_is_rate_limited_then_closed_1008(daphne, transactional_db):
     ctx = make_world("Flooder", max_messages_per_second=5)
 
