@@ -234,13 +234,9 @@ def _wait_for_hub_stats(redis_url: str, timeout: float = 15.0) -> dict:
     raise AssertionError("the hub did not reconnect to the restarted Redis")
 
 
-@pytest.mark.fault
-def test_first_message_after_redis_restarts_empty_is_delivered(
-    start_daphne, start_redis, world, staff_token
-):
-    """Redis comes back empty (no counters, no history) and the hub catches up before
-    anyone publishes: the connections must keep their place, so the next message (numbered
-    on from PostgreSQL's record) is delivered, not refused as a replay gap."""
+def _gateway_on_private_redis(start_daphne, start_redis, world, staff_token) -> tuple:
+    """A Daphne on a Redis of its own (to kill), the supplier's first wedding topic, and a
+    publish(i) over the API that must be accepted."""
     redis_server = start_redis()
     redis_url = f"redis://127.0.0.1:{redis_server.port}/0"
     server = start_daphne({"REDIS_URL": redis_url, "GATEWAY_BREAKER_RESET": "0.5"})
@@ -254,6 +250,20 @@ def test_first_message_after_redis_restarts_empty_is_delivered(
         )
         assert status == 202, body
         return body
+
+    return redis_server, redis_url, server, topic, publish
+
+
+@pytest.mark.fault
+def test_first_message_after_redis_restarts_empty_is_delivered(
+    start_daphne, start_redis, world, staff_token
+):
+    """Redis comes back empty (no counters, no history) and the hub catches up before
+    anyone publishes: the connections must keep their place, so the next message (numbered
+    on from PostgreSQL's record) is delivered, not refused as a replay gap."""
+    redis_server, redis_url, server, topic, publish = _gateway_on_private_redis(
+        start_daphne, start_redis, world, staff_token
+    )
 
     async def go():
         clients = [await Client.connect(server.ws_url, world.token) for _ in range(3)]
@@ -287,19 +297,9 @@ def test_outage_messages_reach_positioned_and_fresh_subscribers(
     """Messages queued in the outbox while Redis is down, relayed once it is back (empty),
     reach both connections that had received messages and one that subscribed live and had
     received nothing yet: its subscription predates them, so they are owed to it too."""
-    redis_server = start_redis()
-    redis_url = f"redis://127.0.0.1:{redis_server.port}/0"
-    server = start_daphne({"REDIS_URL": redis_url, "GATEWAY_BREAKER_RESET": "0.5"})
-    topic = f"wedding:{world.weddings[0].pk}"
-
-    def publish(i: int) -> dict:
-        status, body = http(
-            f"{server.url}/api/v1/realtime/publish/",
-            staff_token,
-            {"topic": topic, "data": {"i": i}},
-        )
-        assert status == 202, body
-        return body
+    redis_server, redis_url, server, topic, publish = _gateway_on_private_redis(
+        start_daphne, start_redis, world, staff_token
+    )
 
     async def go():
         early = [await Client.connect(server.ws_url, world.token) for _ in range(2)]
