@@ -161,13 +161,13 @@ def test_one_loader_per_key_across_processes(start_child):
     assert cache.counters["lock_waits"] >= 1
 
 
-def test_a_stale_copy_is_served_while_another_process_reloads(start_child):
+def _one_second_cache():
+    """A cache of this process whose entries live 1 s on a clock the test moves:
+    (cache, [now])."""
     from dataclasses import replace
 
     from apps.caching.service import TwoTierCache
 
-    child = start_child()
-    child.call("start")
     clock_now = [time.time()]
     local = TwoTierCache(
         redis_url=settings.REDIS_URL,
@@ -175,6 +175,13 @@ def test_a_stale_copy_is_served_while_another_process_reloads(start_child):
         config=replace(cache.config, default_ttl=1.0, ttl_cap=1.0),
         clock=lambda: clock_now[0],
     )
+    return local, clock_now
+
+
+def test_a_stale_copy_is_served_while_another_process_reloads(start_child):
+    child = start_child()
+    child.call("start")
+    local, clock_now = _one_second_cache()
     key = f"stale-{uuid.uuid4().hex[:8]}"
     counter = f"{settings.REDIS_PREFIX}:test:{key}:loads"
     assert local.get_or_load(key, lambda: "old") == "old"
@@ -275,19 +282,9 @@ def test_concurrent_get_many_misses_load_each_key_once_across_processes(start_ch
 
 
 def test_get_many_serves_stale_copies_of_keys_another_process_is_reloading(start_child):
-    from dataclasses import replace
-
-    from apps.caching.service import TwoTierCache
-
     child = start_child()
     child.call("start")
-    clock_now = [time.time()]
-    local = TwoTierCache(
-        redis_url=settings.REDIS_URL,
-        prefix=settings.REDIS_PREFIX,
-        config=replace(cache.config, default_ttl=1.0, ttl_cap=1.0),
-        clock=lambda: clock_now[0],
-    )
+    local, clock_now = _one_second_cache()
     tag = uuid.uuid4().hex[:8]
     keys = [f"gms-{tag}-{i}" for i in range(3)]
     counter = f"{settings.REDIS_PREFIX}:test:{tag}:loads"
