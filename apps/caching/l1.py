@@ -12,19 +12,33 @@ invalidated, so a caller may serve them while another process reloads the key.
 Pinned entries (live weddings) sit outside the LRU order and are never evicted,
 up to a quarter of the budget.
 
-Threads and the hit path: a hit takes no lock and does two things: a dict lookup and
-an append of the entry to a read buffer. Its sketch increment and LRU move (the bulk of
-a hit's cost, most of it cache misses on a big table and linked list) are replayed in
-order, under the one lock that every write holds, by the next write or once 64 hits are
+The hit path (the service inlines it, see TwoTierCache.get_or_load): a hit takes no
+lock and touches as little memory as it can, because on a busy process each cold cache
+line costs more than the bytecode around it. It reads `next_expiry` (the earliest expiry
+of any fresh entry), looks the key up in `fresh` (key -> value of the entries not yet
+expired) and appends the key to a read buffer. No Entry and no expiry float is touched.
+Entries reach `fresh` when stored and leave it when dropped or when `expire(now)` finds
+them past their expiry (a heap ordered by expiry); a hit therefore only has to check that
+`now < next_expiry`, and calls `expire` when it is not.
+
+Ordering that keeps this exact without a lock: a writer lowers `next_expiry` before it
+adds a key to `fresh`, and `expire` removes keys from `fresh` before it raises
+`next_expiry`; a reader reads `next_expiry` before `fresh`. A reader that serves a value
+therefore saw a `next_expiry` at or before that value's expiry, later than its own clock.
+
+A hit's sketch increment and LRU move (the bulk of a hit's cost) are replayed in order,
+under the one lock that every write holds, by the next write or once READ_BUFFER hits are
 buffered; frequency() drains first, so admission and TTL decisions see every hit. This
 is Caffeine's read buffer; the policy is the same W-TinyLFU, applied a few reads late.
 It relies on the GIL making list.append and dict.get atomic (Python 3.11); a buffer
-swapped while a reader appends may lose that one access (counts are estimates anyway).
+emptied while a reader appends may lose that one access (counts are estimates anyway).
 A free-threaded (no-GIL) Python would need a lock around the append.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -33,6 +47,8 @@ from typing import Any
 WINDOW, PROBATION, PROTECTED, PINNED = 0, 1, 2, 3
 # Hits buffered before a reader applies them itself (writes apply them first anyway).
 READ_BUFFER = 64
+# Marks "no fresh value" in `fresh` lookups (a cached value may be None).
+MISSING = object()
 _HALVE = bytes(i >> 1 for i in range(256))
 
 
@@ -120,9 +136,18 @@ class TinyLFUCache:
         self.by_tag: dict[str, set[str]] = {}
         self.evictions = 0
         self.rejections = 0
-        # Hits waiting to be applied to the sketch and the LRU order (see `get`), and
-        # how many were applied: hits = drained_hits + len(reads).
-        self.reads: list[Entry] = []
+        # The hit path's view (see the module docstring): values of unexpired entries,
+        # and the earliest expiry among them. `fresh` is never rebound, only mutated,
+        # so callers may keep a reference to it.
+        self.fresh: dict[str, Any] = {}
+        self.next_expiry = float("inf")
+        # (expires, sequence, entry) of every entry stored; stale items (entries since
+        # replaced or dropped) are skipped when popped and compacted away in bulk.
+        self._expiry_heap: list[tuple[float, int, Entry]] = []
+        self._sequence = itertools.count()
+        # Keys of hits waiting to be applied to the sketch and the LRU order, and how
+        # many were applied: hits = drained_hits + len(reads). Never rebound either.
+        self.reads: list[str] = []
         self.drained_hits = 0
 
     # --- reads -----------------------------------------------------------------
@@ -137,10 +162,25 @@ class TinyLFUCache:
             self._count_miss(key)
             return None
         reads = self.reads
-        reads.append(entry)
+        reads.append(key)
         if len(reads) >= READ_BUFFER:
             self.drain()
         return entry
+
+    def expire(self, now: float) -> int:
+        """Take the entries whose expiry is at or before `now` out of `fresh` (they stay
+        as stale copies); returns how many. Called when a reader finds
+        `now >= next_expiry`."""
+        dropped = 0
+        with self.lock:
+            heap, live, fresh = self._expiry_heap, self.map, self.fresh
+            while heap and heap[0][0] <= now:
+                entry = heapq.heappop(heap)[2]
+                if live.get(entry.key) is entry and fresh.pop(entry.key, MISSING) is not MISSING:
+                    dropped += 1
+            # Only now raise it: a reader that still sees the old value takes the slow path.
+            self.next_expiry = heap[0][0] if heap else float("inf")
+        return dropped
 
     @property
     def hits(self) -> int:
@@ -233,6 +273,9 @@ class TinyLFUCache:
         with self.lock:
             self._drain()
             self.map.clear()
+            self.fresh.clear()
+            self._expiry_heap.clear()
+            self.next_expiry = float("inf")
             for segment in self.segments:
                 segment.clear()
             self.seg_bytes = [0, 0, 0, 0]
@@ -257,19 +300,26 @@ class TinyLFUCache:
         """Apply the buffered hits in order: sketch increment, then the LRU move or the
         promotion out of probation, exactly as a locked hit used to do at once.
 
-        The buffer is swapped first; a reader that appended to the old list after we
-        iterated it loses that one access (a sampling error, as in Caffeine's lossy
-        read buffers)."""
-        reads = self.reads
-        if not reads:
+        The buffer is copied and emptied first; a reader that appended between the two
+        loses that one access (a sampling error, as in Caffeine's lossy read buffers)."""
+        buffer = self.reads
+        if not buffer:
             return
-        self.reads = []
+        reads = buffer[:]
+        buffer.clear()
         self.drained_hits += len(reads)
         sketch = self.sketch
         t = sketch.table
         live = self.map
         segments = self.segments
-        for entry in reads:
+        for key in reads:
+            entry = live.get(key)
+            if entry is None:  # dropped since it was read: it still counts as an access
+                for i in sketch.slots(key):
+                    if t[i] < 15:
+                        t[i] += 1
+                sketch.additions += 1
+                continue
             i = entry.s0
             if t[i] < 15:
                 t[i] += 1
@@ -286,9 +336,6 @@ class TinyLFUCache:
             if sketch.additions >= sketch.sample:
                 sketch.age()
                 t = sketch.table
-            key = entry.key
-            if live.get(key) is not entry:
-                continue  # replaced or dropped since it was read: no reordering
             segment = entry.segment
             if segment == PROTECTED or segment == WINDOW:
                 segments[segment].move_to_end(key)
@@ -300,12 +347,29 @@ class TinyLFUCache:
         self.segments[segment][entry.key] = entry
         self.seg_bytes[segment] += entry.size
         self.map[entry.key] = entry
+        heap = self._expiry_heap
+        if len(heap) > 2 * len(self.map) + 1024:
+            self._compact_heap()
+        heapq.heappush(heap, (entry.expires, next(self._sequence), entry))
+        # Lower next_expiry before the key becomes visible in `fresh` (module docstring).
+        if entry.expires < self.next_expiry:
+            self.next_expiry = entry.expires
+        self.fresh[entry.key] = entry.value
         for tag in entry.tags:
             self.by_tag.setdefault(tag, set()).add(entry.key)
+
+    def _compact_heap(self) -> None:
+        """Rebuild the expiry heap from the fresh entries alone: replaced and dropped
+        entries leave items behind, which would otherwise pile up until their expiry."""
+        live, fresh = self.map, self.fresh
+        heap = [(e.expires, next(self._sequence), e) for k, e in live.items() if k in fresh]
+        heapq.heapify(heap)
+        self._expiry_heap[:] = heap
 
     def _forget(self, entry: Entry) -> None:
         """Drop an entry already unlinked from its segment."""
         self.map.pop(entry.key, None)
+        self.fresh.pop(entry.key, None)
         for tag in entry.tags:
             keys = self.by_tag.get(tag)
             if keys is not None:

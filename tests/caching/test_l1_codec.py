@@ -108,8 +108,39 @@ def test_lock_free_reads_with_a_concurrent_writer_keep_the_cache_consistent():
         assert cache.seg_bytes[number] == sum(e.size for e in segment.values())
         assert all(e.segment == number for e in segment.values())
     assert cache.bytes <= cache.max_bytes
+    # The lock-free hit path's view agrees with the entries (all stored without expiry).
+    assert cache.fresh == {key: entry.value for key, entry in cache.map.items()}
     # Hits are counted (a hit racing a buffer swap may be lost: a sampling error).
     assert 0.99 * sum(found) <= cache.hits <= sum(found)
+
+
+def test_expire_takes_exactly_the_due_entries_out_of_the_hit_path():
+    """`fresh` (what a lock-free hit reads) loses an entry at its expiry, not before; the
+    entry stays as a stale copy; a replaced key keeps its new value."""
+    cache = TinyLFUCache(1_000 * 1024)
+    for i in range(100):
+        cache.put(f"k{i}", i, 1024, 1_000.0 + i)
+    cache.put("k5", "new", 1024, 5_000.0)  # replaced: its old expiry (1005) must not apply
+    assert cache.next_expiry == 1_000.0
+    assert cache.expire(1_009.5) == 9  # k0..k9 but not the replaced k5
+    assert sorted(set(cache.map) - set(cache.fresh)) == sorted(f"k{i}" for i in range(10) if i != 5)
+    assert cache.fresh["k5"] == "new" and cache.fresh["k10"] == 10
+    assert cache.next_expiry == 1_010.0
+    assert cache.peek("k3").value == 3  # kept as a stale copy
+    cache.put("early", "e", 1024, 900.0)  # stored already expired: the next read expires it
+    assert cache.next_expiry == 900.0
+    cache.discard("k10")
+    assert "k10" not in cache.fresh
+    assert cache.expire(1_200.0) == 90  # early and k11..k99 (k10 was discarded)
+    assert cache.fresh == {"k5": "new"} and cache.next_expiry == 5_000.0
+
+
+def test_expiry_heap_stays_bounded_when_keys_are_rewritten():
+    cache = TinyLFUCache(100 * 1024)
+    for i in range(50_000):
+        cache.put(f"k{i % 50}", i, 1024, 1e9 + i)
+    assert len(cache._expiry_heap) <= 2 * len(cache.map) + 1025
+    assert cache.fresh == {key: entry.value for key, entry in cache.map.items()}
 
 
 def test_pinned_entries_are_never_evicted_and_tags_drop_keys():
