@@ -643,12 +643,8 @@ class TwoTierCache:
     def _store(self, key, value, ttl, tags, gens, token, epoch) -> None:
         now = self.clock()
         expires, pinned = self._expiry(key, ttl, tags, now)
+        # Encoded even without Redis: the L1 budget counts the encoded size.
         blob, raw_size = self.codec.encode((tags, value))
-        self.counters["raw_bytes"] += raw_size
-        self.counters["stored_bytes"] += len(blob)
-        self.counters["stored_values"] += 1
-        if blob[:1] == ZSTD:
-            self.counters["compressed_values"] += 1
         if epoch == self._epoch:
             self.l1.put(key, value, raw_size, expires, tags, pinned)
         if gens is None or not self._l2_ready():
@@ -662,10 +658,17 @@ class TwoTierCache:
         args = [gens, blob, ttl_ms, token or "", key]
         args.extend(ns + "tag:" + tag for tag in tags)
         try:
-            self._scripts["store"](keys=keys, args=args)
+            written = self._scripts["store"](keys=keys, args=args)
             self._redis_ok()
         except Exception as exc:
             self._redis_failed(exc)
+            return
+        if written:  # compression figures describe what Redis holds
+            self.counters["raw_bytes"] += raw_size
+            self.counters["stored_bytes"] += len(blob)
+            self.counters["stored_values"] += 1
+            if blob[:1] == ZSTD:
+                self.counters["compressed_values"] += 1
 
     def _release(self, key: str, token: str) -> None:
         try:

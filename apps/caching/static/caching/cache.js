@@ -38,10 +38,10 @@
       Plotly.newPlot(chart, tiers.map(function (t, i) {
         return { x: [now], y: ys[i], name: t.toUpperCase(), mode: "lines+markers", type: "scatter" };
       }), {
-        margin: { l: 44, r: 10, t: 10, b: 30 },
+        margin: { l: 44, r: 10, t: 30, b: 40 },
         yaxis: { title: "hit %", range: [0, 100] },
         paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-        font: { color: dark ? "#ddd" : "#333" }, legend: { orientation: "h" }
+        font: { color: dark ? "#ddd" : "#333" }, legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" }
       }, { displayModeBar: false, responsive: true });
     } else {
       Plotly.extendTraces(chart, { x: tiers.map(function () { return [now]; }), y: ys }, [0, 1, 2], 300);
