@@ -182,6 +182,11 @@ def reduce_values(values: Iterable[float], how: str = "sum") -> float | None:
     return sum(vals)
 
 
+# Seconds a series may lag the freshest series of its metric and still count (the same
+# five minutes as Prometheus' lookback delta; dashboard.js drops live parts alike).
+STALE_SECONDS = 300
+
+
 def metric_payload(
     name: str,
     latest: list[dict],
@@ -191,9 +196,15 @@ def metric_payload(
 ) -> dict:
     """A number (latest value of each matching series, reduced), its state and a sparkline.
 
-    `parts` lists each series' latest value so live samples can replace one and re-reduce."""
-    value = reduce_values((row["value"] for row in latest), reduce)
+    `parts` lists each series' latest value so live samples can replace one and re-reduce.
+    A series silent for STALE_SECONDS longer than the freshest one (a process that died,
+    a scrape target removed) is left out, as Prometheus' lookback does: its last value
+    must not be added to the live ones forever. A metric that has gone quiet altogether
+    still shows its last value, with its time."""
     ts = max((row["ts"] for row in latest), default=None)
+    if ts is not None:
+        latest = [row for row in latest if row["ts"] >= ts - STALE_SECONDS]
+    value = reduce_values((row["value"] for row in latest), reduce)
     spark: list[list[float]] = []
     if spark_series:
         # Sparkline of the first series only: small multiples would not fit the tile.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import orjson
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -84,6 +86,13 @@ class RollupState(models.Model):
         return f"{self.resolution}s rolled up to {self.done_until}"
 
 
+def validate_name_pattern(value: str) -> None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValidationError(f"Not a regular expression: {exc}.") from None
+
+
 class ScrapeTarget(models.Model):
     """A Prometheus text endpoint the monitor scrapes and ingests."""
 
@@ -92,6 +101,15 @@ class ScrapeTarget(models.Model):
     interval_seconds = models.PositiveIntegerField(default=30)
     labels = models.JSONField(default=dict, blank=True)
     bearer_token = models.CharField(max_length=500, blank=True)
+    # Prometheus' `keep` relabelling on the metric name: a target that also exposes series
+    # the monitor already collects (its own /metrics) must not count them twice.
+    keep = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[validate_name_pattern],
+        help_text="Only metrics whose whole name matches this regular expression are stored "
+        "(blank: all), e.g. (process|python)_.*",
+    )
     enabled = models.BooleanField(default=True)
     # Claimed atomically by whichever worker scrapes it next.
     next_scrape_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import urllib.error
 import urllib.request
@@ -62,7 +63,11 @@ def scrape(target: ScrapeTarget, now: float | None = None) -> int:
     error = ""
     stored = 0
     try:
-        samples = label(parse_prometheus_text(fetch(target)), target.labels or {}, now)
+        samples = parse_prometheus_text(fetch(target))
+        if target.keep:
+            wanted = re.compile(target.keep)
+            samples = [s for s in samples if wanted.fullmatch(s["name"])]
+        samples = label(samples, target.labels or {}, now)
         try:
             stored = ingest(samples, now=now)
         except IngestError as exc:

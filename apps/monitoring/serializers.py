@@ -22,6 +22,7 @@ class ScrapeTargetSerializer(serializers.ModelSerializer):
             "url",
             "interval_seconds",
             "labels",
+            "keep",
             "bearer_token",
             "has_bearer_token",
             "enabled",

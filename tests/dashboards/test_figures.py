@@ -77,6 +77,21 @@ def test_metric_payload_reduces_series_and_colours_by_threshold():
     assert empty["value"] is None and empty["state"] == "none"
 
 
+def test_metric_payload_leaves_out_a_series_that_went_quiet():
+    """A gateway process that died ten minutes ago must not keep adding its last count."""
+    latest = [
+        {"labels": {"process": "a"}, "ts": 5_000.0, "value": 12.0},
+        {"labels": {"process": "b"}, "ts": 4_990.0, "value": 8.0},
+        {"labels": {"process": "dead"}, "ts": 4_400.0, "value": 2_000.0},
+    ]
+    p = figures.metric_payload("conns", latest, [], None, "sum")
+    assert p["value"] == 20.0
+    assert {part["key"] for part in p["parts"]} == {'conns{process="a"}', 'conns{process="b"}'}
+    # A metric that went quiet altogether still shows its last value, and when.
+    quiet = figures.metric_payload("conns", latest[2:], [], None, "sum")
+    assert quiet["value"] == 2_000.0 and quiet["ts"] == 4_400.0
+
+
 def test_status_components_from_latest_values():
     now = 1000.0
 

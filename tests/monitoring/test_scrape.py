@@ -116,6 +116,20 @@ def test_the_periodic_task_scrapes_on_a_real_worker(exporter, celery_worker):
     assert Series.objects.filter(name="supabase_realtime_connections").exists()
 
 
+def test_keep_stores_only_the_metrics_whose_name_matches(exporter):
+    """A target that also exposes series collected elsewhere is narrowed to the rest."""
+    url, _ = exporter
+    target = ScrapeTarget.objects.create(url=url, keep=r"supabase_realtime_messages_total")
+    stored = scrape(target)
+    target.refresh_from_db()
+    assert target.last_error == "" and target.samples_last_scrape == stored == 1
+    assert latest("supabase_realtime_messages_total")[0]["value"] == 5.0
+    assert latest("supabase_realtime_connections") == []
+    # The whole name must match, as in Prometheus relabelling: "supabase" alone keeps nothing.
+    target.keep = "supabase"
+    assert scrape(target) == 0
+
+
 def test_scrape_target_api_hides_the_token(admin_api, operator_api, exporter):
     url, _ = exporter
     response = admin_api.post(
@@ -147,3 +161,8 @@ def test_scrape_target_api_hides_the_token(admin_api, operator_api, exporter):
     )
     assert bad.status_code == 400
     assert set(bad.json()) >= {"url", "labels"}
+    bad = admin_api.post(
+        "/api/v1/scrape-targets/", {"url": url, "keep": "process_(.*"}, format="json"
+    )
+    assert bad.status_code == 400
+    assert "Not a regular expression" in bad.json()["keep"][0]

@@ -183,7 +183,15 @@
     updateMetric(w, p.ts);
   }
 
+  // A series that lags the freshest by more than this no longer counts (figures.STALE_SECONDS).
+  var STALE_SECONDS = 300;
+
   function updateMetric(w, ts) {
+    var newest = -Infinity;
+    Object.keys(w.parts).forEach(function (k) { newest = Math.max(newest, w.parts[k].ts || 0); });
+    Object.keys(w.parts).forEach(function (k) {
+      if ((w.parts[k].ts || 0) < newest - STALE_SECONDS) delete w.parts[k];
+    });
     var keys = Object.keys(w.parts);
     var value = reduce(keys.map(function (k) { return w.parts[k].value; }), w.reduce);
     var s = thresholdState(value, w.spec.thresholds);
