@@ -107,15 +107,23 @@ class Command(BaseCommand):
     def _suppliers(self, count: int, tokens: dict[int, str] | None) -> list[dict]:
         """Active suppliers that have weddings, with the token each client presents: the
         one in the credentials file, else a fresh one (rotating the supplier's token)."""
+        from django.utils import timezone
+
         from apps.realtime.authz import supplier_wedding_ids
-        from apps.weddings.models import Supplier
+        from apps.weddings.models import Supplier, Wedding
 
         candidates = Supplier.objects.filter(is_active=True, weddings__isnull=False).distinct()
         if tokens is not None:
             candidates = candidates.filter(pk__in=tokens)
         chosen = []
+        today = timezone.localdate()
         for supplier in candidates.order_by("pk")[:count]:
-            weddings = sorted(supplier_wedding_ids(supplier.pk))[:20]
+            # A supplier's app follows its next weddings, today's first (the reader reads
+            # the first ones most); a supplier with none ahead follows its latest.
+            allowed = supplier_wedding_ids(supplier.pk)
+            ahead = Wedding.objects.filter(pk__in=allowed, date__gte=today)
+            ordered = ahead.order_by("date", "ceremony_time", "pk").values_list("pk", flat=True)
+            weddings = list(ordered[:20]) or sorted(allowed)[-20:]
             chosen.append(
                 {
                     "id": supplier.pk,
