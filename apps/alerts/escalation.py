@@ -249,10 +249,26 @@ class AckError(Exception):
     pass
 
 
-def acknowledge(alert_id: int, user, comment: str = "") -> Alert:
+def _record_ack_change(alert: Alert, user, now, note: str) -> None:
+    """The alert's history line for an (un)acknowledgement (the state does not change),
+    and the ops pages' push once the caller's transaction commits."""
     from apps.alerts.engine import alert_event
     from apps.dashboards.push import push_ops
 
+    AlertTransition.objects.create(
+        alert=alert,
+        episode=alert.episode,
+        from_state=alert.state,
+        to_state=alert.state,
+        at=now,
+        value=alert.value,
+        actor=user,
+        note=note[:300],
+    )
+    push_ops({"op": "alert", "alert": alert_event(alert)})
+
+
+def acknowledge(alert_id: int, user, comment: str = "") -> Alert:
     now = timezone.now()
     with transaction.atomic():
         alert = Alert.objects.select_for_update().select_related("rule").get(pk=alert_id)
@@ -269,24 +285,13 @@ def acknowledge(alert_id: int, user, comment: str = "") -> Alert:
         alert.save(
             update_fields=["acknowledged_at", "acknowledged_by", "ack_comment", "updated_at"]
         )
-        AlertTransition.objects.create(
-            alert=alert,
-            episode=alert.episode,
-            from_state=alert.state,
-            to_state=alert.state,
-            at=now,
-            value=alert.value,
-            actor=user,
-            note=(f"acknowledged: {comment}" if comment else "acknowledged")[:300],
+        _record_ack_change(
+            alert, user, now, f"acknowledged: {comment}" if comment else "acknowledged"
         )
-        push_ops({"op": "alert", "alert": alert_event(alert)})
     return alert
 
 
 def unacknowledge(alert_id: int, user) -> Alert:
-    from apps.alerts.engine import alert_event
-    from apps.dashboards.push import push_ops
-
     now = timezone.now()
     with transaction.atomic():
         alert = Alert.objects.select_for_update().select_related("rule").get(pk=alert_id)
@@ -297,17 +302,7 @@ def unacknowledge(alert_id: int, user) -> Alert:
         if alert.escalation_next_at is not None and alert.escalation_next_at < now:
             alert.escalation_next_at = now  # resume where escalation stopped
         alert.save()
-        AlertTransition.objects.create(
-            alert=alert,
-            episode=alert.episode,
-            from_state=alert.state,
-            to_state=alert.state,
-            at=now,
-            value=alert.value,
-            actor=user,
-            note="acknowledgement withdrawn",
-        )
-        push_ops({"op": "alert", "alert": alert_event(alert)})
+        _record_ack_change(alert, user, now, "acknowledgement withdrawn")
         alert_id, episode = alert.pk, alert.episode
         if alert.state == AlertState.FIRING:
             transaction.on_commit(lambda: schedule_next(alert_id, episode))
