@@ -125,7 +125,11 @@ class Client:
 
     async def recv(self, timeout: float = 5.0) -> dict:
         while True:
-            raw = await asyncio.wait_for(self.ws.recv(), timeout)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the result when
+            # the read completes as the task is cancelled, swallowing the cancellation; a
+            # task reading a 1 s heartbeat then never ends (seen once in CI).
+            async with asyncio.timeout(timeout):
+                raw = await self.ws.recv()
             frame = orjson.loads(raw)
             if frame.get("op") == "ping":
                 self.pings += 1
