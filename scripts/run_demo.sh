@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 unset DATABASE_URL REDIS_URL
 PORT="${PORT:-8000}"
+# Links in alert notifications point at this server, whatever port it was given.
+export ALERTS_PUBLIC_URL="${ALERTS_PUBLIC_URL:-http://127.0.0.1:$PORT}"
 PY=.venv/bin/python
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo --credentials var/demo-credentials.json
