@@ -112,11 +112,20 @@ def spawn(args: list[str], env: dict, name: str) -> Server:
     return Server(proc=proc, log=log)
 
 
-def start_daphne(env: dict, *, name: str = "daphne", timeout: float = 60.0) -> Server:
-    """A Daphne serving wedsync_ops.asgi on a free port, returned once /healthz answers."""
+def start_daphne(
+    env: dict,
+    *,
+    name: str = "daphne",
+    timeout: float = 60.0,
+    app: str = "wedsync_ops.asgi:application",
+) -> Server:
+    """A Daphne serving `app` on a free port, returned once /healthz answers. bench/ is on
+    the child's PYTHONPATH, so a benchmark may serve an app of its own from here."""
     port = free_port()
     args = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-    server = spawn([*args, "wedsync_ops.asgi:application"], env, f"{name}-{port}")
+    paths = [str(ROOT / "bench"), *filter(None, [env.get("PYTHONPATH")])]
+    env = {**env, "PYTHONPATH": os.pathsep.join(paths)}
+    server = spawn([*args, app], env, f"{name}-{port}")
     server.port = port
     deadline = time.monotonic() + timeout
     while True:

@@ -244,7 +244,7 @@ def run_design(
     import psutil
 
     log(f"== {name} ==")
-    server = start_daphne(env, name="gateway")
+    server = start_daphne(env, name="gateway", app="stock_channels_asgi:application")
     proc, url = server.proc, f"{server.ws_url}{ws_path}"
     out: dict = {}
     try:
@@ -409,7 +409,6 @@ def main() -> None:
         redis=DEFAULT_REDIS,
         prefix="wsobench",
         PYTHONUNBUFFERED="1",
-        GATEWAY_BENCH_BASELINE="1",
         LOG_LEVEL="WARNING",
     )
     world = setup(env, args.heartbeat)

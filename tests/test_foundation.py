@@ -412,7 +412,7 @@ def test_the_embedded_scheduler_runs_every_periodic_job(embedded_server):
     samples appear in the monitor."""
     import time
 
-    from wedsync_ops.periodic import jobs
+    from apps.core.periodic import jobs
 
     server, data = embedded_server(EMBEDDED_ADMIN, {"RUN_EMBEDDED_SCHEDULER": "true"})
     request = urllib.request.Request(

@@ -19,6 +19,6 @@ from wedsync_ops.routing import websocket_application  # noqa: E402
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
 
 if settings.RUN_EMBEDDED_SCHEDULER:
-    from wedsync_ops.periodic import scheduler
+    from wedsync_ops.scheduler import scheduler
 
     scheduler.start()

@@ -7,11 +7,14 @@ import os
 from celery import Celery
 from celery.signals import beat_init
 
+from apps.core import jobs
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wedsync_ops.settings")
 
 app = Celery("wedsync_ops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+jobs.bind(app)  # services enqueue by task name through apps.core.jobs
 
 
 @app.task(name="wedsync_ops.ping")
@@ -22,9 +25,9 @@ def ping(value: str = "pong") -> str:
 
 @app.on_after_finalize.connect
 def _register_periodic_jobs(sender: Celery, **_: object) -> None:
-    from wedsync_ops.periodic import jobs
+    from apps.core.periodic import jobs as periodic_jobs
 
-    for job in jobs():
+    for job in periodic_jobs():
         sender.add_periodic_task(
             job.every_seconds, sender.signature(job.task, kwargs=job.kwargs), name=job.name
         )

@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from wedsync_ops import metrics
+from apps.core import metrics
 
 
 @require_GET

@@ -17,7 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.alerts import conf, notify
+from apps.alerts.events import announce_incident, incident_event
 from apps.alerts.models import Alert, EmergencyType, Incident, IncidentEvent
+from apps.scaling.emergency import request_emergency_capacity
 from apps.weddings.models import EmergencyContact, Venue, Wedding
 
 log = logging.getLogger(__name__)
@@ -89,22 +91,6 @@ def _event(incident: Incident, kind: str, message: str, **data) -> None:
     IncidentEvent.objects.create(incident=incident, kind=kind, message=message[:500], data=data)
 
 
-def incident_event(incident: Incident) -> dict:
-    return {
-        "op": "incident",
-        "incident": {
-            "id": incident.pk,
-            "emergency_type": incident.emergency_type,
-            "title": incident.title,
-            "status": incident.status,
-            "venue": incident.venue_id,
-            "wedding": incident.wedding_id,
-            "alert": incident.alert_id,
-            "created_at": incident.created_at.isoformat() if incident.created_at else None,
-        },
-    }
-
-
 def trigger(
     emergency_type: str,
     *,
@@ -117,8 +103,6 @@ def trigger(
     until: datetime | None = None,
 ) -> Incident:
     """Run the playbook. Idempotent per source_key (one incident per alert episode)."""
-    from apps.dashboards.push import push_ops
-
     if emergency_type not in PLAYBOOKS:
         raise EmergencyError(
             "emergency_type",
@@ -162,7 +146,7 @@ def trigger(
                     f"{venue.name} switched to its degraded connectivity profile.",
                     venue=venue.pk,
                 )
-            push_ops(incident_event(incident))
+            announce_incident(incident)
             transaction.on_commit(lambda: notify.deliver_later(claimed))
     except IntegrityError:
         return Incident.objects.get(source_key=source_key)
@@ -231,15 +215,6 @@ def _notify_contacts(incident, wedding, venue, playbook, reason) -> list[int]:
 
 def _request_capacity(incident: Incident, reason: str, until: datetime) -> None:
     try:
-        from apps.scaling.emergency import request_emergency_capacity
-    except ImportError:
-        _event(
-            incident,
-            "capacity_unavailable",
-            "Scaling manager not installed: emergency capacity NOT requested.",
-        )
-        return
-    try:
         result = request_emergency_capacity(reason, until)
     except Exception as exc:  # the incident stands even if scaling fails; the timeline says so
         log.exception("emergency capacity request failed")
@@ -280,8 +255,6 @@ def trigger_from_alert(alert_id: int, episode: int) -> Incident | None:
 def resolve(incident_id: int, user=None, note: str = "") -> Incident:
     """Close the incident; its venue leaves the degraded profile unless another open incident
     still holds it there."""
-    from apps.dashboards.push import push_ops
-
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident_id)
         if incident.status == Incident.Status.RESOLVED:
@@ -300,5 +273,5 @@ def resolve(incident_id: int, user=None, note: str = "") -> Incident:
             if not still:
                 Venue.objects.filter(pk=incident.venue_id).update(degraded=False)
                 _event(incident, "venue_restored", "Venue back on its normal profile.")
-        push_ops(incident_event(incident))
+        announce_incident(incident)
     return incident

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Count
 from redis.exceptions import RedisError
 
-from apps.alerts import caches
+from apps.alerts import caches, escalation, events
 from apps.alerts import evaluation as ev
 from apps.alerts.models import (
     ACTIVE_STATES,
@@ -34,6 +34,7 @@ from apps.alerts.models import (
 )
 from apps.alerts.weddingday import LiveContext, live_context, threshold_for
 from apps.alerts.windows import Sample, store
+from apps.core import jobs
 
 log = logging.getLogger(__name__)
 _EMPTY = np.empty((0, 2))
@@ -391,9 +392,6 @@ def _locked_alert(rule: AlertRule, fp: str, labels: dict) -> Alert:
 
 
 def _transition(o: Outcome, now: float, now_dt: datetime) -> dict | None:
-    from apps.alerts import escalation
-    from apps.dashboards.push import push_ops
-
     with transaction.atomic():
         alert = _locked_alert(o.rule, o.fp, o.labels)
         alert.rule = o.rule
@@ -454,8 +452,7 @@ def _transition(o: Outcome, now: float, now_dt: datetime) -> dict | None:
             value=o.value,
             note=note[:300],
         )
-        event = {"op": "alert", "alert": alert_event(alert)}
-        push_ops(event)
+        event = events.announce_alert(alert)
         alert_id, episode = alert.pk, alert.episode
         if new == AlertState.FIRING:
             transaction.on_commit(lambda: escalation.schedule_next(alert_id, episode))
@@ -467,43 +464,11 @@ def _transition(o: Outcome, now: float, now_dt: datetime) -> dict | None:
 
 
 def _emergency_later(alert_id: int, episode: int) -> None:
-    from apps.alerts.tasks import emergency_from_alert
-
-    emergency_from_alert.delay(alert_id, episode)
-
-
-def alert_event(alert: Alert) -> dict:
-    """The alert as pushed on /ws/ops/ (the same fields as the API)."""
-
-    def iso(dt: datetime | None) -> str | None:
-        return dt.isoformat() if dt else None
-
-    rule = alert.rule
-    return {
-        "id": alert.pk,
-        "rule": rule.pk,
-        "rule_name": rule.name,
-        "severity": rule.severity,
-        "runbook_url": rule.runbook_url,
-        "state": alert.state,
-        "episode": alert.episode,
-        "value": alert.value,
-        "threshold": alert.threshold,
-        "comparator": rule.comparator,
-        "wedding_day": alert.wedding_day,
-        "labels": alert.labels,
-        "started_at": iso(alert.started_at),
-        "fired_at": iso(alert.fired_at),
-        "resolved_at": iso(alert.resolved_at),
-        "acknowledged": alert.acknowledged_at is not None,
-        "acknowledged_by": alert.acknowledged_by.get_username() if alert.acknowledged_by else None,
-        "acknowledged_at": iso(alert.acknowledged_at),
-        "ack_comment": alert.ack_comment,
-    }
+    jobs.enqueue_now("alerts.emergency_from_alert", alert_id, episode)
 
 
 def update_gauge() -> None:
-    from wedsync_ops.metrics import alerts_active
+    from apps.core.metrics import alerts_active
 
     counts = {
         (row["state"], row["rule__severity"]): row["n"]

@@ -15,8 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.alerts import conf, notify
+from apps.alerts.events import alert_event, announce_alert
 from apps.alerts.models import Alert, AlertState, AlertTransition, NotificationChannel
 from apps.alerts.suppression import suppressed_by
+from apps.core import jobs
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +41,6 @@ def begin(alert: Alert, now: datetime) -> None:
 
 def schedule_next(alert_id: int, episode: int) -> None:
     """Enqueue the alert's next step with its countdown (after commit)."""
-    from apps.alerts.tasks import escalation_step
-
     alert = (
         Alert.objects.filter(pk=alert_id)
         .values("escalation_next_level", "escalation_next_repeat", "escalation_next_at")
@@ -51,22 +51,13 @@ def schedule_next(alert_id: int, episode: int) -> None:
     countdown = max(0.0, (alert["escalation_next_at"] - timezone.now()).total_seconds())
     if settings.CELERY_TASK_ALWAYS_EAGER and countdown > 0:
         return  # embedded: an eager task cannot wait; the periodic sweep runs it when due
-    try:
-        escalation_step.apply_async(
-            (alert_id, episode, alert["escalation_next_level"], alert["escalation_next_repeat"]),
-            countdown=countdown,
-        )
-    except Exception:  # broker away: a due step runs right here, later ones wait for the sweep
-        log.warning("could not enqueue escalation step for alert %s", alert_id, exc_info=True)
-        if countdown == 0:
-            run_step(
-                alert_id, episode, alert["escalation_next_level"], alert["escalation_next_repeat"]
-            )
+    step = (alert_id, episode, alert["escalation_next_level"], alert["escalation_next_repeat"])
+    if not jobs.enqueue_now("alerts.escalation_step", *step, countdown=countdown):
+        if countdown == 0:  # broker away: a due step runs right here, later ones at the sweep
+            run_step(*step)
 
 
 def _message(alert: Alert, kind: str, level: int, repeat: int) -> tuple[str, dict]:
-    from apps.alerts.engine import alert_event
-
     rule = alert.rule
     head = "RESOLVED" if kind == "resolved" else rule.severity.upper()
     labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items())) or "platform"
@@ -198,12 +189,7 @@ def run_step(alert_id: int, episode: int, level: int, repeat: int) -> str:
 
 
 def resolved_later(alert_id: int, episode: int) -> None:
-    from apps.alerts.tasks import resolved_notice
-
-    try:
-        resolved_notice.delay(alert_id, episode)
-    except Exception:
-        log.warning("could not enqueue resolved notice for alert %s", alert_id, exc_info=True)
+    jobs.enqueue_now("alerts.resolved_notice", alert_id, episode)
 
 
 def send_resolved(alert_id: int, episode: int) -> int:
@@ -252,9 +238,6 @@ class AckError(Exception):
 def _record_ack_change(alert: Alert, user, now, note: str) -> None:
     """The alert's history line for an (un)acknowledgement (the state does not change),
     and the ops pages' push once the caller's transaction commits."""
-    from apps.alerts.engine import alert_event
-    from apps.dashboards.push import push_ops
-
     AlertTransition.objects.create(
         alert=alert,
         episode=alert.episode,
@@ -265,7 +248,7 @@ def _record_ack_change(alert: Alert, user, now, note: str) -> None:
         actor=user,
         note=note[:300],
     )
-    push_ops({"op": "alert", "alert": alert_event(alert)})
+    announce_alert(alert)
 
 
 def acknowledge(alert_id: int, user, comment: str = "") -> Alert:

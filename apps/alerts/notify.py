@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from apps.alerts import conf
 from apps.alerts.models import Notification
+from apps.core import jobs
 
 log = logging.getLogger(__name__)
 
@@ -117,12 +118,8 @@ def deliver(notification_id: int) -> str:
 def _enqueue(notification_id: int, countdown: float = 0) -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER and countdown:
         return  # embedded: the periodic sweep retries it when next_attempt_at comes
-    from apps.alerts.tasks import deliver_notification
-
-    try:
-        deliver_notification.apply_async((notification_id,), countdown=countdown)
-    except Exception:  # broker away: the periodic sweep picks the row up later
-        log.warning("could not enqueue notification %s", notification_id, exc_info=True)
+    # broker away: the periodic sweep picks the row up later
+    jobs.enqueue_now("alerts.deliver_notification", notification_id, countdown=countdown)
 
 
 def deliver_now(ids: list[int]) -> None:

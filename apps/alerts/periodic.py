@@ -1,6 +1,6 @@
 """Periodic jobs of the alerts app (Celery beat in the full stack, a thread when embedded)."""
 
 from apps.alerts import conf
-from wedsync_ops.periodic import PeriodicJob
+from apps.core.periodic import PeriodicJob
 
 JOBS = [PeriodicJob("alerts-periodic-pass", "alerts.periodic_pass", conf.PERIODIC_SECONDS)]

@@ -18,11 +18,7 @@ def on_samples_ingested(sender=None, samples=None, **_: object) -> None:
         log.exception("alert evaluation after ingest failed")
 
 
-def connect() -> bool:
-    try:
-        from apps.monitoring.signals import samples_ingested
-    except ImportError:
-        log.debug("apps.monitoring.signals not present: alerts evaluate on the periodic pass only")
-        return False
+def connect() -> None:
+    from apps.monitoring.signals import samples_ingested
+
     samples_ingested.connect(on_samples_ingested, dispatch_uid="alerts.on_samples_ingested")
-    return True

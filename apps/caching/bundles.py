@@ -128,18 +128,8 @@ def load_supplier_wedding_ids(supplier_id: int) -> frozenset[int]:
 
 
 def venue_profile(venue: Any) -> dict:
-    """The venue's connectivity profile as a dict (apps.weddings.profiles once merged)."""
-    try:
-        from apps.weddings.profiles import profile_for_venue
-    except ImportError:
-        return {
-            "connectivity": venue.connectivity or None,
-            "heartbeat_seconds": venue.heartbeat_seconds,
-            "batch_window_ms": venue.batch_window_ms,
-            "compression": venue.compression,
-            "replay_buffer": venue.replay_buffer,
-            "reconnect_backoff_ms": venue.reconnect_backoff_ms,
-            "degraded": venue.degraded,
-        }
+    """The venue's connectivity profile as a dict (apps.weddings.profiles)."""
+    from apps.weddings.profiles import profile_for_venue
+
     profile = profile_for_venue(venue)
     return asdict(profile) if is_dataclass(profile) else dict(profile)

@@ -1,12 +1,12 @@
 """Prometheus figures of the cache. The shared `cache_requests` counter lives in
-wedsync_ops.metrics; these are the cache's own gauges. The hot path only bumps
+apps.core.metrics; these are the cache's own gauges. The hot path only bumps
 plain integers: the background thread turns their deltas into metric updates."""
 
 from __future__ import annotations
 
 from prometheus_client import Counter, Gauge
 
-from wedsync_ops.metrics import cache_requests
+from apps.core.metrics import cache_requests
 
 hit_ratio = Gauge(
     "wedsync_cache_hit_ratio_process",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 log = logging.getLogger(__name__)
 
@@ -22,23 +22,11 @@ _state: dict = {"until": {}, "refreshed": 0.0}
 
 def live_windows(at: datetime | None = None) -> dict[int, float]:
     """{wedding id: end of its live window (unix seconds)} for weddings live at `at`."""
-    from django.conf import settings
     from django.utils import timezone
 
-    from apps.weddings.models import Wedding
+    from apps.weddings.live import live_weddings, live_window
 
     now = at or timezone.now()
-    try:
-        from apps.weddings.live import live_weddings, live_window
-    except ImportError:  # the calendar's helpers are not merged yet: same rule, inline
-        lead = timedelta(minutes=settings.WEDSYNC["LIVE_LEAD_MINUTES"])
-        tail = timedelta(minutes=settings.WEDSYNC["LIVE_TAIL_MINUTES"])
-        rows = (
-            Wedding.objects.filter(starts_at__lte=now + lead, ends_at__gte=now - tail)
-            .exclude(status=Wedding.Status.CANCELLED)
-            .values_list("id", "ends_at")
-        )
-        return {pk: (ends + tail).timestamp() for pk, ends in rows}
     return {w.id: live_window(w)[1].timestamp() for w in live_weddings(at=now)}
 
 

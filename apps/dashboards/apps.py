@@ -6,6 +6,8 @@ class DashboardsConfig(AppConfig):
     label = "dashboards"
 
     def ready(self) -> None:
+        from apps.dashboards import push
         from apps.dashboards.live import connect_receiver
 
         connect_receiver()
+        push.connect()

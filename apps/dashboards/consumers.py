@@ -16,12 +16,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from apps.accounts.logout import CLOSE_LOGGED_OUT, user_group
 from apps.accounts.roles import is_operator
+from apps.core.websocket import QuietWhenDropped
 from apps.dashboards import live
 from apps.dashboards.conf import live_transport
 from apps.dashboards.hub import hub
 from apps.dashboards.push import OPS_GROUP
 from apps.dashboards.specs import METRIC_NAME
-from wedsync_ops.websocket import QuietWhenDropped
 
 CLOSE_FORBIDDEN = 4403
 

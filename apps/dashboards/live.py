@@ -210,11 +210,7 @@ def on_samples_ingested(sender=None, samples=None, **kwargs) -> None:
         push_samples(list(samples))
 
 
-def connect_receiver() -> bool:
-    try:
-        from apps.monitoring.signals import samples_ingested
-    except ImportError:
-        log.info("apps.monitoring.signals not present: dashboards get no live samples")
-        return False
+def connect_receiver() -> None:
+    from apps.monitoring.signals import samples_ingested
+
     samples_ingested.connect(on_samples_ingested, dispatch_uid="dashboards.live")
-    return True

@@ -1,20 +1,29 @@
-"""Push events to every open ops page, after the surrounding transaction commits."""
+"""Push events to every open ops page.
+
+Domain apps never call this: they announce what happened (apps.core.events) and this
+module, subscribed in DashboardsConfig.ready, forwards the events the ops pages show.
+Events arrive after their transaction committed, so a page never shows a rolled-back
+change.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
 
 log = logging.getLogger(__name__)
 
 OPS_GROUP = "ops"
 
+#: the domain events the ops pages show; each payload is already the page's frame
+OPS_KINDS = frozenset({"alert", "incident", "scaling"})
+
 
 def push_ops_now(event: dict) -> None:
-    """Send at once (use push_ops inside a transaction)."""
+    """Send one frame to every open ops page at once."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -24,5 +33,12 @@ def push_ops_now(event: dict) -> None:
         log.warning("ops push failed", exc_info=True)
 
 
-def push_ops(event: dict) -> None:
-    transaction.on_commit(lambda: push_ops_now(event))
+def on_domain_event(sender: Any, kind: str, payload: dict, **_: Any) -> None:
+    if kind in OPS_KINDS:
+        push_ops_now(payload)
+
+
+def connect() -> None:
+    from apps.core.events import domain_event
+
+    domain_event.connect(on_domain_event, dispatch_uid="dashboards.push")

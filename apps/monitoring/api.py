@@ -85,7 +85,7 @@ class MetricsIngestView(APIView):
         },
     )
     def post(self, request):
-        from wedsync_ops import metrics
+        from apps.core import metrics
 
         now = time.time()
         try:

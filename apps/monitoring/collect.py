@@ -7,7 +7,6 @@ other tick within it skips. The embedded default uses the local cache the same w
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import socket
@@ -18,6 +17,8 @@ import psutil
 from django.conf import settings
 from django.db import connection
 
+from apps.core import jobs
+from apps.core.discovery import app_modules
 from apps.monitoring.ingest import Batch, IngestError, store, validate
 
 log = logging.getLogger(__name__)
@@ -123,8 +124,7 @@ def collect_redis() -> list[dict]:
 def collect_celery() -> list[dict]:
     if not settings.REDIS_URL:  # the embedded default runs tasks eagerly: no workers, no queue
         return []
-    from wedsync_ops.celery import app
-
+    app = jobs.app()
     out = []
     queue = app.conf.task_default_queue or "celery"
     try:
@@ -166,19 +166,11 @@ BUILTIN = (collect_database, collect_redis, collect_celery, collect_process)
 
 def app_collectors() -> list[tuple[str, object]]:
     """Every `apps/*/collectors.py: collect()` (the gateway's, the cache's, ...)."""
-    found = []
-    for app in settings.INSTALLED_APPS:
-        if not app.startswith("apps."):
-            continue
-        try:
-            module = importlib.import_module(f"{app}.collectors")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.collectors":
-                raise
-            continue
-        if callable(getattr(module, "collect", None)):
-            found.append((app, module.collect))
-    return found
+    return [
+        (app, module.collect)
+        for app, module in app_modules("collectors")
+        if callable(getattr(module, "collect", None))
+    ]
 
 
 def collect_all(now: float | None = None) -> int:

@@ -462,7 +462,7 @@ def _note_late(earliest: float) -> None:
 
 
 def _announce(samples: list[tuple]) -> None:
-    from wedsync_ops import metrics
+    from apps.core import metrics
 
     metrics.ingest_samples.inc(len(samples))
     # send_robust: the batch is committed; a failing receiver must not turn that into a

@@ -1,6 +1,6 @@
 """Periodic jobs of the monitor (Celery beat in the full stack, a thread when embedded)."""
 
-from wedsync_ops.periodic import PeriodicJob
+from apps.core.periodic import PeriodicJob
 
 JOBS = [
     # Ticks every second; the task itself decides whether collection is due (5 s, or

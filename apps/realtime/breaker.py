@@ -81,7 +81,7 @@ class CircuitBreaker:
 
 
 def _export(name: str, state: str) -> None:
-    from wedsync_ops.metrics import gateway_breaker_open
+    from apps.core.metrics import gateway_breaker_open
 
     gateway_breaker_open.labels(breaker=name).set(1 if state == OPEN else 0)
     if state != HALF_OPEN:  # half-open probes come every reset_s while Redis is away

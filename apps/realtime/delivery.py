@@ -1,7 +1,7 @@
 """How a topic is delivered: heartbeat, batching window, replay length.
 
-The calendar engineer owns venue profiles (apps.weddings.profiles); until that
-module is on main this file reads the Venue fields itself, in `_venue_profile`.
+The venue profiles themselves (connectivity levels, venue-type defaults, the degraded and
+wedding-day variants) live in apps.weddings.profiles, their one source of truth.
 """
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.utils import timezone
 
 from apps.realtime.conf import conf
 from apps.realtime.topics import parse_topic
+from apps.weddings.live import live_window
+from apps.weddings.profiles import profile_for_venue, wedding_day_profile
 
 
 @dataclass(frozen=True)
@@ -27,86 +28,8 @@ class Delivery:
     wedding_day: bool = False
 
 
-# Fallbacks while apps.weddings.profiles is not there: by connectivity, then venue type.
-_BY_CONNECTIVITY = {
-    "good": (25, 0, False, 200, 1000),
-    "fair": (15, 100, True, 500, 2000),
-    "poor": (10, 250, True, 1000, 5000),
-}
-_TYPE_CONNECTIVITY = {
-    "banquet_hall": "good",
-    "garden": "good",
-    "church": "fair",
-    "historic": "fair",
-    "outdoor": "poor",
-    "beach": "poor",
-}
-
-
-def _venue_profile(venue) -> object:
-    try:
-        from apps.weddings.profiles import profile_for_venue
-    except ImportError:
-        profile_for_venue = None
-    if profile_for_venue is not None:
-        return profile_for_venue(venue)
-    level = (
-        "poor"
-        if venue.degraded
-        else (venue.connectivity or _TYPE_CONNECTIVITY.get(venue.venue_type, "good"))
-    )
-    heartbeat, window, compression, replay, backoff = _BY_CONNECTIVITY[level]
-
-    def pick(value, default):
-        return default if value is None or venue.degraded else value
-
-    return _Profile(
-        connectivity=level,
-        heartbeat_seconds=pick(venue.heartbeat_seconds, heartbeat),
-        batch_window_ms=pick(venue.batch_window_ms, window),
-        compression=pick(venue.compression, compression),
-        replay_buffer=pick(venue.replay_buffer, replay),
-        reconnect_backoff_ms=pick(venue.reconnect_backoff_ms, backoff),
-    )
-
-
-@dataclass(frozen=True)
-class _Profile:
-    connectivity: str
-    heartbeat_seconds: int
-    batch_window_ms: int
-    compression: bool
-    replay_buffer: int
-    reconnect_backoff_ms: int
-
-
-def _wedding_day(profile) -> object:
-    try:
-        from apps.weddings.profiles import wedding_day_profile
-    except ImportError:
-        wedding_day_profile = None
-    if wedding_day_profile is not None:
-        return wedding_day_profile(profile)
-    return _Profile(
-        connectivity=profile.connectivity,
-        heartbeat_seconds=max(5, profile.heartbeat_seconds // 2),
-        batch_window_ms=profile.batch_window_ms,
-        compression=profile.compression,
-        replay_buffer=profile.replay_buffer * 4,
-        reconnect_backoff_ms=profile.reconnect_backoff_ms,
-    )
-
-
 def _is_live(wedding, at: datetime) -> bool:
-    try:
-        from apps.weddings.live import live_window
-    except ImportError:
-        live_window = None
-    if live_window is not None:
-        start, end = live_window(wedding)
-    else:
-        start = wedding.starts_at - timedelta(minutes=settings.WEDSYNC["LIVE_LEAD_MINUTES"])
-        end = wedding.ends_at + timedelta(minutes=settings.WEDSYNC["LIVE_TAIL_MINUTES"])
+    start, end = live_window(wedding)
     return wedding.status != "cancelled" and start <= at <= end
 
 
@@ -122,10 +45,10 @@ def delivery_for_topic(topic: str, at: datetime | None = None) -> Delivery:
     wedding = Wedding.objects.select_related("venue").filter(pk=ident).first()
     if wedding is None:
         return default
-    profile = _venue_profile(wedding.venue)
+    profile = profile_for_venue(wedding.venue)
     live = _is_live(wedding, at or timezone.now())
     if live:
-        profile = _wedding_day(profile)
+        profile = wedding_day_profile(profile)
     return Delivery(
         heartbeat_s=float(profile.heartbeat_seconds),
         batch_window_ms=int(profile.batch_window_ms or 0),

@@ -284,20 +284,20 @@ class Hub:
         self.breaker.success()
         if not ok:
             self.stats.quota_rejections += 1
-            from wedsync_ops.metrics import gateway_quota_rejections
+            from apps.core.metrics import gateway_quota_rejections
 
             gateway_quota_rejections.inc()
             return "over_quota", None
         return "ok", lease
 
     def add(self, conn: Connection) -> None:
-        from wedsync_ops.metrics import gateway_connections
+        from apps.core.metrics import gateway_connections
 
         self.conns.add(conn)
         gateway_connections.inc()
 
     async def remove(self, conn: Connection) -> None:
-        from wedsync_ops.metrics import gateway_connections
+        from apps.core.metrics import gateway_connections
 
         if conn not in self.conns:
             return
@@ -433,7 +433,7 @@ class Hub:
                 await pending
         latency = (time.time() - message["ts"]) * 1000
         self.stats.latency_ms.append(latency)
-        from wedsync_ops.metrics import gateway_delivery_latency
+        from apps.core.metrics import gateway_delivery_latency
 
         gateway_delivery_latency.observe(latency / 1000)
 

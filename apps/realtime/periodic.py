@@ -1,3 +1,3 @@
-from wedsync_ops.periodic import PeriodicJob
+from apps.core.periodic import PeriodicJob
 
 JOBS = [PeriodicJob("gateway outbox relay", "realtime.relay_outbox", 2.0)]

@@ -124,7 +124,7 @@ def _outer_atomic() -> bool:
 
 
 def _count_published(n: int) -> None:
-    from wedsync_ops.metrics import gateway_messages_in
+    from apps.core.metrics import gateway_messages_in
 
     gateway_messages_in.inc(n)
 

@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from apps.core import jobs
 from apps.scaling import conf
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,7 @@ class ActuatorReport:
 
 
 def _celery_app():
-    from wedsync_ops.celery import app
-
-    return app
+    return jobs.app()
 
 
 def celery_pool_sizes(destination: list[str] | None = None, timeout: float = 1.0) -> dict[str, int]:
@@ -174,7 +173,7 @@ def apply_webhook(order: Order) -> int | None:
 
 
 def set_gauges(pool: str, desired: int, current: int) -> None:
-    from wedsync_ops import metrics
+    from apps.core import metrics
 
     metrics.desired_capacity.labels(pool=pool).set(desired)
     metrics.current_capacity.labels(pool=pool).set(current)

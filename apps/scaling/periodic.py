@@ -1,4 +1,4 @@
-from wedsync_ops.periodic import PeriodicJob
+from apps.core.periodic import PeriodicJob
 
 # The job runs every 15 s; the task decides on a 30 s grid, or 15 s in wedding-day mode
 # (a unique tick key makes the extra runs no-ops).

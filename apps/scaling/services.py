@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from apps.core.events import announce
 from apps.scaling import actuators, conf, context, observe
 from apps.scaling.models import Decision, Mode, PoolState, ScalingPolicy
 from apps.scaling.policy import PolicyConfig, PolicyInputs, PoolSnapshot, decide
@@ -398,11 +399,9 @@ def actuate(decision: Decision, policy: ScalingPolicy | None = None) -> Decision
 
 
 def _push(decision: Decision) -> None:
-    try:
-        from apps.dashboards.push import push_ops_now
-    except ImportError:  # pragma: no cover
-        return
-    push_ops_now(
+    # After commit: a decision rolled back with its transaction is never shown.
+    announce(
+        "scaling",
         {
             "op": "scaling",
             "decision": {

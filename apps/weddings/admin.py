@@ -12,6 +12,7 @@ from django.http import HttpResponseRedirect
 from apps.weddings import models
 from apps.weddings.freeze import FreezeError, check_freeze
 from apps.weddings.live import is_any_wedding_live, live_weddings
+from apps.weddings.services import check_overlap, check_times
 
 REASON_HELP = (
     "Needed only during the wedding-day freeze (a wedding is live): why this change cannot "
@@ -182,6 +183,19 @@ class WeddingForm(FreezeFormMixin, forms.ModelForm):
             "expected_guests",
             "status",
         ]
+
+    def validate_unique(self) -> None:
+        # Runs once the form's values are on the instance: admin gets the same time and
+        # overlap rules as the API (one service function behind both).
+        super().validate_unique()
+        wedding = self.instance
+        times = (wedding.date, wedding.ceremony_time, wedding.reception_end_time)
+        if wedding.venue_id and all(times):
+            try:
+                check_times(wedding)
+                check_overlap(wedding)
+            except ValidationError as exc:
+                self.add_error(None, exc)
 
     def risky_changes(self, data: dict) -> list[str]:
         if data.get("status") != models.Wedding.Status.CANCELLED:

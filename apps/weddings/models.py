@@ -239,14 +239,6 @@ class Wedding(models.Model):
             self.expected_connections = self.connection_estimate(suppliers=0).value
         super().save(*args, **kwargs)
 
-    def clean(self) -> None:
-        # Forms (Django admin) get the overlap rule as a field error too.
-        if self.venue_id and self.date and self.ceremony_time and self.reception_end_time:
-            from apps.weddings.services import check_overlap, check_times
-
-            check_times(self)
-            check_overlap(self)
-
     def connection_estimate(self, suppliers: int | None = None):
         """Expected gateway connections, with how they were derived."""
         from apps.weddings.connections import expected_connections

@@ -137,8 +137,8 @@ def test_an_ingest_request_that_crosses_a_threshold_fires_and_pushes(daphne, mak
 
 
 def test_the_periodic_job_is_registered_for_beat():
+    from apps.core.periodic import jobs
     from wedsync_ops.celery import app
-    from wedsync_ops.periodic import jobs
 
     job = next(j for j in jobs() if j.name == "alerts-periodic-pass")
     assert job.task == "alerts.periodic_pass" and job.task in app.tasks

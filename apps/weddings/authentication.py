@@ -1,4 +1,6 @@
-"""`Authorization: Token <key>`: a staff member's API token or a supplier's gateway token."""
+"""`Authorization: Token <key>`: a staff member's API token or a supplier's gateway token.
+
+Here, not in apps.accounts, because it knows suppliers: accounts sits below the calendar."""
 
 from __future__ import annotations
 
@@ -6,12 +8,11 @@ from rest_framework import authentication, exceptions
 
 from apps.accounts import token_cache
 from apps.accounts.roles import SupplierPrincipal
+from apps.weddings.models import Supplier
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key: str):
-        from apps.weddings.models import Supplier
-
         if key.startswith(Supplier.TOKEN_PREFIX):
             supplier = Supplier.authenticate(key)
             if supplier is None:

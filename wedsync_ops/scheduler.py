@@ -1,45 +1,15 @@
-"""The periodic jobs of every app, in one registry.
-
-Each app may hold a ``periodic.py`` with ``JOBS = [PeriodicJob(...)]``. In the
-full stack they become Celery beat entries (django-celery-beat stores them in
-the database, editable in admin); in the embedded default a thread inside the
-server process runs them.
-"""
+"""The embedded default's scheduler: every app's periodic jobs (apps.core.periodic) run on
+a thread inside the one server process. The full stack runs them from Celery beat."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 
-from django.conf import settings
+from apps.core.periodic import jobs
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PeriodicJob:
-    name: str
-    task: str  # registered Celery task name
-    every_seconds: float
-    kwargs: dict = field(default_factory=dict)
-
-
-def jobs() -> list[PeriodicJob]:
-    found: list[PeriodicJob] = []
-    for app in settings.INSTALLED_APPS:
-        if not app.startswith("apps."):
-            continue
-        try:
-            module = importlib.import_module(f"{app}.periodic")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.periodic":
-                raise
-            continue
-        found.extend(getattr(module, "JOBS", []))
-    return found
 
 
 class EmbeddedScheduler:
