@@ -32,6 +32,16 @@ def app() -> Any:
     return _app
 
 
+def task(name: str) -> Any:
+    """The registered task `name`. A worker imports every app's tasks.py when it starts; a
+    web process or a management command does not, so the first look-up asks for the same
+    imports (autodiscover_tasks is lazy)."""
+    tasks = app().tasks
+    if name not in tasks:
+        app().loader.import_default_modules()
+    return tasks[name]
+
+
 def enqueue_now(
     name: str,
     *args: Any,
@@ -41,7 +51,7 @@ def enqueue_now(
 ) -> bool:
     """Send task `name` at once; False (and `on_error`) when the broker refuses it."""
     try:
-        app().tasks[name].apply_async(args, kwargs or None, countdown=countdown or None)
+        task(name).apply_async(args, kwargs or None, countdown=countdown or None)
     except Exception as exc:  # broker away: callers keep a sweep that catches up
         log.warning("could not enqueue %s", name, exc_info=True)
         if on_error is not None:
