@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from channels.generic.websocket import AsyncWebsocketConsumer
+
 try:  # Daphne (through autobahn) raises this when the app sends on a dropped socket.
     from autobahn.exception import Disconnected
 except ImportError:  # another ASGI server: nothing to catch
     Disconnected = ()  # type: ignore[assignment,misc]
 
 
-class QuietWhenDropped:
-    """Mixin for AsyncWebsocketConsumer: a send after the peer dropped is not an error.
+class QuietWhenDropped(AsyncWebsocketConsumer):
+    """Base for our consumers (first among the bases): a send after the peer dropped is fine.
 
     When a client vanishes (or Daphne drops it for an over-size message) while replies to
     its earlier frames are still queued, Daphne raises `Disconnected` into the consumer.
@@ -18,7 +20,9 @@ class QuietWhenDropped:
     arrive and clean up as usual (found by tests/proof/test_fuzz_ws.py).
     """
 
-    async def send(self, text_data=None, bytes_data=None, close=False) -> None:
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
         try:
             await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
         except Disconnected:
