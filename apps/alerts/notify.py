@@ -1,4 +1,5 @@
-"""Notifications: claim a delivery-log row, then send it by email, webhook or Slack webhook.
+"""Notifications: claim a delivery-log row, then send it (apps.alerts.notifiers), retrying
+what may pass later with backoff.
 
 A row's unique `key` is inserted before anything is sent, so a redelivered task that would
 send the same notice finds the row and sends nothing. Sending itself is claimed with a
@@ -7,34 +8,19 @@ conditional UPDATE (pending/retrying → sending), so two workers never send one
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
-import orjson
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.alerts import conf
+from apps.alerts import conf, notifiers
 from apps.alerts.models import Notification
 from apps.core import jobs
 
 log = logging.getLogger(__name__)
-
-SIGNATURE_HEADER = "X-WedSync-Signature"
-TIMESTAMP_HEADER = "X-WedSync-Timestamp"
-
-
-class DeliveryError(Exception):
-    pass
-
 
 def claim(key: str, **fields) -> Notification | None:
     """Insert the log row for `key`; None if it already exists (sent or being sent)."""
@@ -43,46 +29,6 @@ def claim(key: str, **fields) -> Notification | None:
             return Notification.objects.create(key=key[:120], **fields)
     except IntegrityError:
         return None
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """HMAC-SHA256 over "<timestamp>.<body>": receivers check it and refuse stale timestamps."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
-
-
-def _post_json(url: str, body: bytes, headers: dict) -> None:
-    request = urllib.request.Request(url, data=body, method="POST")
-    request.add_header("Content-Type", "application/json")
-    request.add_header("User-Agent", "WedSync-Ops-Alerts/1")
-    for name, value in headers.items():
-        request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=conf.WEBHOOK_TIMEOUT_SECONDS) as response:
-            response.read(1024)
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"HTTP {exc.code} from {url}") from exc
-    except (urllib.error.URLError, OSError) as exc:
-        raise DeliveryError(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}") from exc
-
-
-def _send(n: Notification) -> None:
-    if n.channel_kind == "email":
-        text = n.payload.get("text") or n.subject
-        send_mail(n.subject, text, settings.DEFAULT_FROM_EMAIL, [n.target], fail_silently=False)
-    elif n.channel_kind == "webhook":
-        body = orjson.dumps(n.payload)
-        timestamp = str(int(time.time()))
-        headers = {"X-WedSync-Delivery": n.key, "X-WedSync-Event": n.kind}
-        if n.secret:
-            headers[TIMESTAMP_HEADER] = timestamp
-            headers[SIGNATURE_HEADER] = sign(n.secret, timestamp, body)
-        _post_json(n.target, body, headers)
-    elif n.channel_kind == "slack":
-        text = n.payload.get("text") or n.subject
-        _post_json(n.target, orjson.dumps({"text": text}), {})
-    else:
-        raise DeliveryError(f"unknown channel kind {n.channel_kind!r}")
 
 
 def deliver(notification_id: int) -> str:
@@ -98,10 +44,11 @@ def deliver(notification_id: int) -> str:
     if not claimed:
         return n.status
     try:
-        _send(n)
+        notifiers.send(n)
     except Exception as exc:  # any failure is logged on the row, never lost
         error = str(exc)[:2000] or type(exc).__name__
-        if n.attempts >= conf.WEBHOOK_MAX_ATTEMPTS or n.channel_kind == "email":
+        permanent = isinstance(exc, notifiers.PermanentFailure)
+        if permanent or n.attempts >= conf.WEBHOOK_MAX_ATTEMPTS:
             Notification.objects.filter(pk=n.pk).update(status="failed", error=error)
             log.warning("notification %s failed for good: %s", n.key, error)
             return "failed"

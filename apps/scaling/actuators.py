@@ -10,17 +10,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from apps.core import jobs
+from apps.core.webhooks import WebhookError, post_json
 from apps.scaling import conf
 
 log = logging.getLogger(__name__)
@@ -117,11 +114,6 @@ def apply_celery(order: Order, verify_seconds: float = 8.0) -> int:
 # --- signed webhook -------------------------------------------------------------------
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
-
-
 def webhook_body(order: Order) -> bytes:
     return json.dumps(
         {
@@ -141,25 +133,17 @@ def webhook_body(order: Order) -> bytes:
 def apply_webhook(order: Order) -> int | None:
     if not order.webhook_url or not order.webhook_secret:
         raise ActuatorError("webhook URL or secret missing")
-    body = webhook_body(order)
-    timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        order.webhook_url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "wedsync-ops-scaling/1",
-            "X-WedSync-Timestamp": timestamp,
-            "X-WedSync-Signature": sign(order.webhook_secret, timestamp, body),
-        },
-    )
     try:
-        with urllib.request.urlopen(request, timeout=conf.webhook_timeout_seconds()) as response:
-            payload = response.read(65536)
-    except urllib.error.HTTPError as exc:
-        raise ActuatorError(f"webhook answered HTTP {exc.code}") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        payload = post_json(
+            order.webhook_url,
+            webhook_body(order),
+            timeout=conf.webhook_timeout_seconds(),
+            secret=order.webhook_secret,
+            user_agent="wedsync-ops-scaling/1",
+        )
+    except WebhookError as exc:
+        if exc.status is not None:
+            raise ActuatorError(f"webhook answered HTTP {exc.status}") from exc
         raise ActuatorError(f"webhook unreachable: {exc}") from exc
     # The orchestrator may tell us what it now runs; otherwise trust the 2xx.
     try:

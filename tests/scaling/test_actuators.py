@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from apps.core.webhooks import sign
 from apps.scaling import actuators, services
 from apps.scaling.models import Decision, PoolState
 
@@ -83,11 +84,11 @@ def test_webhook_is_signed_and_carries_the_decision(web_policy, receiver_factory
     req = rx.requests[0]
     body = json.loads(req["body"])
     assert body["desired_units"] == 12 and body["pool"] == "web" and body["decision_id"] == d.pk
-    expected = actuators.sign(
+    expected = sign(
         "s3cret-for-tests", req["headers"]["X-WedSync-Timestamp"], req["body"]
     )
     assert req["headers"]["X-WedSync-Signature"] == expected
-    assert actuators.sign("wrong", req["headers"]["X-WedSync-Timestamp"], req["body"]) != expected
+    assert sign("wrong", req["headers"]["X-WedSync-Timestamp"], req["body"]) != expected
     assert d.actuation[0]["observed_units"] == 12
 
 
