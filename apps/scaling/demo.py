@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from apps.accounts.seeding import SeedContext
-from apps.scaling import backtest, context, forecast, services
+from apps.scaling import context, forecast, history, services
 from apps.scaling.models import Decision, PoolState, ScalingPolicy
 from apps.scaling.policy import PolicyInputs, PoolSnapshot, decide
 from apps.weddings.models import Region
@@ -34,15 +34,15 @@ def seed(ctx: SeedContext) -> None:
     Decision.objects.filter(inputs__demo=True).delete()
     now = timezone.now()
     start = now - timedelta(hours=HOURS)
-    ceremonies = backtest.calendar_ceremonies(start - timedelta(hours=12), now + timedelta(hours=2))
+    ceremonies = history.calendar_ceremonies(start - timedelta(hours=12), now + timedelta(hours=2))
     # No regions yet: the synthetic season shape will do for a demo.
     seasons = (
         forecast.calendar_source.SeasonTable()
         if Region.objects.exists()
-        else backtest.SyntheticSeasons()
+        else history.SyntheticSeasons()
     )
     minutes = HOURS * 60
-    load = backtest.generate_load(start, minutes, ceremonies, seasons)
+    load = history.generate_load(start, minutes, ceremonies, seasons)
     points = forecast.hourly(start, HOURS + 2, baselines=services.cached_baselines(now))
     steps = int(timedelta(hours=HOURS) / STEP)
     rows = []
@@ -57,7 +57,7 @@ def seed(ctx: SeedContext) -> None:
             peak = forecast.peak_within(points, at, lead_end)
             value = peak.connections if pool == "web" else peak.messages_per_s
             live = any(
-                backtest.window_of(c)[0] <= at < backtest.window_of(c)[1] for c in ceremonies
+                history.window_of(c)[0] <= at < history.window_of(c)[1] for c in ceremonies
             )
             result = decide(
                 config,

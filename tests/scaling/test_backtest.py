@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.scaling import backtest
+from apps.scaling import history as load_history
 
 
 @pytest.mark.django_db
@@ -82,9 +83,9 @@ def test_a_wedding_jump_catches_the_reactive_policy_but_not_the_predictive(make_
 
     day = datetime(2026, 6, 13, tzinfo=UTC)
     wedding = make_wedding(day.date(), time(14), time(22), connections=1500)
-    ceremonies = backtest.calendar_ceremonies(day - timedelta(weeks=4), day + timedelta(days=1))
+    ceremonies = load_history.calendar_ceremonies(day - timedelta(weeks=4), day + timedelta(days=1))
     assert [c["wedding"].pk for c in ceremonies] == [wedding.pk]
-    history, seasons, _ = backtest.build_history(day, day + timedelta(days=1), "demo")
+    history, seasons, _ = load_history.build_history(day, day + timedelta(days=1), "demo")
     fc = backtest.hourly_forecast(history, day, day + timedelta(days=1), seasons)
     cfg = backtest.BacktestConfig()
     runs, info = backtest.run_policies(history, day, day + timedelta(days=1), cfg, fc)

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from apps.scaling import backtest
+from apps.scaling import backtest, backtest_chart
+from apps.scaling import history as load_history
 
 
 def _date(value: str) -> datetime:
@@ -99,10 +100,10 @@ def run(
         return tqdm(iterable, desc=desc, total=total, disable=quiet, mininterval=0.5)
 
     history = None
-    seasons = backtest.SyntheticSeasons()
+    seasons = load_history.SyntheticSeasons()
     used = ""
     if source in ("auto", "stored"):
-        history = backtest.stored_history(start, end)
+        history = load_history.stored_history(start, end)
         if history is None and source == "stored":
             raise CommandError("no stored wedsync_gateway_connections history for that range")
         if history is not None:
@@ -111,7 +112,7 @@ def run(
             seasons, used = SeasonTable(), "stored history"
     if history is None:
         try:
-            history, seasons, used = backtest.build_history(start, end, calendar, seed)
+            history, seasons, used = load_history.build_history(start, end, calendar, seed)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
     say(f"Load: {used}; {len(history.weddings):,} weddings; {start:%Y-%m-%d} to {end:%Y-%m-%d}")
@@ -133,8 +134,8 @@ def run(
     html, image = out / "backtest.html", out / "backtest.png"
     offset = int((start - history.start).total_seconds() // 60)
     load = history.load[offset : offset + minutes]
-    fig = backtest.chart(runs, load, start, config.capacity_per_unit)
-    problem = backtest.save_chart(fig, html, image) if png else None
+    fig = backtest_chart.chart(runs, load, start, config.capacity_per_unit)
+    problem = backtest_chart.save_chart(fig, html, image) if png else None
     if not png:
         fig.write_html(str(html), include_plotlyjs=True, full_html=True)
     say(f"Chart: {html}" + ("" if not png or problem else f" and {image}"))
