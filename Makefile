@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint bench bench-quick fullstack venv clean
+.PHONY: run test lint bench bench-quick fullstack rolling-restart venv clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -30,8 +30,15 @@ bench: venv
 bench-quick: venv
 	$(PY) bench/run_all.py --quick
 
+# The Procfile's release step, then the rest (honcho stops every process once one exits).
 fullstack: venv
-	$(VENV)/bin/honcho start
+	scripts/ensure_haproxy.sh >/dev/null
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start release
+	PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start proxy web worker beat
+
+# Restart the running full stack's gunicorn and Daphne processes one at a time.
+rolling-restart: venv
+	scripts/rolling_restart
 
 clean:
 	rm -rf var/wedsync.sqlite3* staticfiles .pytest_cache

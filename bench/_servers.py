@@ -39,6 +39,7 @@ def bench_env(*, database: str, redis: str, prefix: str, **settings: str) -> dic
     env.setdefault("DATABASE_URL", database)
     env.setdefault("REDIS_URL", redis)
     env.setdefault("REDIS_PREFIX", prefix)
+    env.setdefault("ALERTS_PUBLIC_URL", "http://127.0.0.1:8000")  # required with DEBUG off
     env.update(
         DEBUG="false",
         HTTPS="false",
@@ -118,10 +119,12 @@ def start_daphne(
     name: str = "daphne",
     timeout: float = 60.0,
     app: str = "wedsync_ops.asgi:application",
+    port: int | None = None,
 ) -> Server:
-    """A Daphne serving `app` on a free port, returned once /healthz answers. bench/ is on
-    the child's PYTHONPATH, so a benchmark may serve an app of its own from here."""
-    port = free_port()
+    """A Daphne serving `app` on a free port (or `port`: a restart), returned once /healthz
+    answers. bench/ is on the child's PYTHONPATH, so a benchmark may serve an app of its
+    own from here."""
+    port = port or free_port()
     args = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     paths = [str(ROOT / "bench"), *filter(None, [env.get("PYTHONPATH")])]
     env = {**env, "PYTHONPATH": os.pathsep.join(paths)}
@@ -169,3 +172,98 @@ def ensure_database(url: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+@dataclass
+class Front:
+    """The full stack's front door (wedsync_ops/front.py): HAProxy on `port`, gunicorn
+    and Daphne processes behind it on Unix sockets in `run_dir`."""
+
+    proxy: Server
+    serve: Server
+    port: int
+    run_dir: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def pids(self) -> list[int]:
+        """The supervisor and every backend process (for CPU and memory figures)."""
+        import json
+
+        try:
+            state = json.loads((self.run_dir / "processes.json").read_text())
+        except (OSError, ValueError):
+            state = {}
+        return [self.serve.pid, *(entry["pid"] for entry in state.values())]
+
+    def stop(self, timeout: float = 30) -> None:
+        self.serve.stop(timeout)  # drains every backend, then exits
+        self.proxy.stop()
+        import shutil
+
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def __enter__(self) -> Front:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_front(
+    env: dict,
+    *,
+    name: str = "front",
+    http_processes: int | None = None,
+    http_threads: int | None = None,
+    ws_processes: int | None = None,
+    ws_app: str | None = None,
+    timeout: float = 120.0,
+) -> Front:
+    """The front door as the Procfile starts it (`front proxy` + `front serve`), returned
+    once the proxy has every backend UP. Sizes default to front.py's (the core count)."""
+    import tempfile
+
+    sys.path.insert(0, str(ROOT))
+    from wedsync_ops import front
+
+    port = free_port()
+    run_dir = Path(tempfile.mkdtemp(prefix="wso-bench-front-"))  # Unix socket paths: short
+    fenv = {**env, "FRONT_PORT": str(port), "FRONT_BIND": "127.0.0.1"}
+    fenv["FRONT_RUN_DIR"] = str(run_dir)
+    if ws_app:  # an app of the benchmark's own, from bench/
+        fenv["FRONT_WS_APP"] = ws_app
+        paths = [str(ROOT / "bench"), *filter(None, [env.get("PYTHONPATH")])]
+        fenv["PYTHONPATH"] = os.pathsep.join(paths)
+    for key, value in (
+        ("FRONT_HTTP_PROCESSES", http_processes),
+        ("FRONT_HTTP_THREADS", http_threads),
+        ("FRONT_WS_PROCESSES", ws_processes),
+    ):
+        if value is not None:
+            fenv[key] = str(value)
+    args = [sys.executable, "-m", "wedsync_ops.front"]
+    proxy = spawn([*args, "proxy"], fenv, f"{name}-proxy-{port}")
+    serve = spawn([*args, "serve"], fenv, f"{name}-serve-{port}")
+    door = Front(proxy=proxy, serve=serve, port=port, run_dir=run_dir)
+    config = front.Config.from_env(fenv)
+    names = {b.name for b in config.backends()}
+    deadline = time.monotonic() + timeout
+    while True:
+        view = front.haproxy_status(config)
+        if all(view.get(n) == "UP" for n in names):
+            return door
+        for server in (proxy, serve):
+            if server.proc.poll() is not None:
+                door.stop()
+                raise RuntimeError(f"{server.log} exited:\n{server.log_tail()}")
+        if time.monotonic() > deadline:
+            door.stop()
+            raise RuntimeError(f"front not UP in {timeout:.0f} s ({view}); {serve.log_tail()}")
+        time.sleep(0.2)

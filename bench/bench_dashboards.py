@@ -413,10 +413,57 @@ def ms(value: float | None) -> str:
     return "none" if value is None else f"{value:.0f} ms"
 
 
+def wedding_day_figure(e: dict, session: str, runs: int) -> dict:
+    """4. The seeded Wedding Day dashboard (13 widgets) in Chromium at 1440x900, from
+    navigation start to Live with every chart drawn; baseline = the same page served by the
+    code of the commit this branch started from (bench/_wedding_day.py), same run."""
+    import _wedding_day
+
+    subprocess.run(
+        [sys.executable, "manage.py", "seed_demo", "-v0"],
+        cwd=ROOT,
+        env=e,
+        check=True,
+        capture_output=True,
+    )
+    ref = os.environ.get("BENCH_BASELINE_REF") or _wedding_day.default_ref()
+    with (
+        start_daphne(e, name="wedding-day") as current,
+        _wedding_day.start_baseline_daphne(e, ref) as baseline,
+    ):
+        result = _wedding_day.measure(current.url, baseline.url, session, runs, CHROMIUM_FLAGS)
+    now, base = result["current"], result["baseline"]
+    for label, d in (("this code", now), (f"baseline {ref[:10]}", base)):
+        print(f"  wedding day, {label}: {[round(x) for x in d['render_ms']]} ms", flush=True)
+        print(f"    phases (ms since navigation start): {d['phases']}", flush=True)
+        for r in d["requests"]:
+            print(
+                f"    {r['url'][:90]}: starts {r['start']} ms, browser {r['total']} ms "
+                f"(server wait {r['ttfb']} ms), plain client {r['curl_ms']} ms",
+                flush=True,
+            )
+    return {
+        "name": "wedding_day_first_render_1440",
+        "value": round(now["median_ms"]),
+        "unit": "ms",
+        "baseline": round(base["median_ms"]),
+        "ratio": round(now["median_ms"] / base["median_ms"], 3),
+        "goal": "<= 1000 ms",
+        "note": (
+            f"median of {runs}; navigation start -> Live with every chart drawn; "
+            f"baseline = commit {ref[:10]} served beside it (same database); "
+            f"{len(now['requests'])} API requests now vs {len(base['requests'])}"
+        ),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--clients", type=int, help="fan-out clients (50 quick, 200 full)")
+    parser.add_argument(
+        "--wedding-day", action="store_true", help="only the Wedding Day first-render figure"
+    )
     args = parser.parse_args()
     # --quick is a smoke run (< ~60 s on a quiet machine): fewer renders and 50 clients.
     renders, pushes, n_clients, seconds = (1, 5, 50, 4.0) if args.quick else (5, 30, 200, 20.0)
@@ -433,6 +480,15 @@ def main() -> None:
         env=e,
         check=True,
     )
+    wedding_day = wedding_day_figure(e, session, 2 if args.quick else 7)
+    print(
+        f"wedding day first render: {wedding_day['value']} ms (baseline "
+        f"{wedding_day['baseline']} ms) ratio {wedding_day['ratio']}",
+        flush=True,
+    )
+    if args.wedding_day:
+        print("RESULT " + json.dumps({"bench": "dashboards", "figures": [wedding_day]}))
+        return
     with start_daphne(e, name="dashboards") as daphne:
         b = browser_figures(daphne.url, session, token, renders, pushes)
         one = fanout(daphne.port, daphne.pid, session, 1, seconds)
@@ -486,6 +542,7 @@ def main() -> None:
     result = {
         "bench": "dashboards",
         "figures": [
+            wedding_day,
             {
                 "name": "first_full_render_12_widgets_24h_5s",
                 "value": round(render),

@@ -334,6 +334,49 @@ def run_design(
     return out
 
 
+def run_node(env: dict, world: dict, publish, stock_publish, args) -> None:
+    """Both designs through one front door (HAProxy + a Daphne per core), Node subscribers."""
+    import _node_fanout as node
+    from _servers import start_front
+
+    node.ensure_node_client()
+    log(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    app = "stock_channels_asgi:application"  # the product, plus the stock consumer
+    with start_front(env, name="gateway-front", http_processes=1, ws_app=app) as door:
+        hot = world["hot"]
+        ours = node.measure(
+            "ours",
+            f"{door.ws_url}/ws/realtime/?token={world['token']}",
+            hot,
+            lambda data: publish(hot, data),
+            args,
+            log,
+            lambda: [*door.pids(), door.proxy.pid],
+        )
+        stock = node.measure(
+            "stock",
+            f"{door.ws_url}/ws/bench/stock/",
+            hot,
+            lambda data: stock_publish(hot, data),
+            args,
+            log,
+            lambda: [*door.pids(), door.proxy.pid],
+        )
+    figures = node.figures(ours, stock, args.subscribers)
+    log("")
+    for f in figures:
+        log(
+            f"{f['name']:60} {f['value']!s:>10} {f['baseline']!s:>10} {f['ratio']!s:>7}  "
+            f"{f['goal']}"
+        )
+    log(f"details ours: {json.dumps(ours)}")
+    log(f"details baseline: {json.dumps(stock)}")
+    log(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        "RESULT " + json.dumps({"bench": "gateway-node", "quick": args.quick, "figures": figures})
+    )
+
+
 def setup(env: dict, heartbeat_s: int) -> dict:
     os.environ.update(env)
     import django
@@ -393,7 +436,16 @@ def main() -> None:
     parser.add_argument("--connections", type=int)
     parser.add_argument("--subscribers", type=int)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--client",
+        choices=["python", "node"],
+        default="python",
+        help="node: the fan-out figures with a Node + ws client through the front door "
+        "(bench/_node_fanout.py); python: connections, memory and fan-out per bare Daphne",
+    )
+    parser.add_argument("--node-seconds", type=float, help="seconds per Node phase")
     args = parser.parse_args()
+    args.node_seconds = args.node_seconds or (5.0 if args.quick else 20.0)
     args.connections = args.connections or (500 if args.quick else 10_000)
     args.subscribers = args.subscribers or (200 if args.quick else 1000)
     args.probes = 5 if args.quick else 30
@@ -449,6 +501,9 @@ def main() -> None:
             topic.replace(":", "."), {"type": "topic.message", "topic": topic, "data": data}
         )
 
+    if args.client == "node":
+        run_node(env, world, publish, stock_publish, args)
+        return
     ours = run_design(
         "ours: hub + one pub/sub per process",
         env,

@@ -3,8 +3,9 @@
 a baseline DRF serializer + bulk_create endpoint, same Daphne, same data, same run.
 
 1,000-sample batches (100 series x 10 timestamps), N concurrent keep-alive clients
-(processes), one Daphne process per core unless --servers says otherwise (both endpoints
-get the same servers). Goal: >= 100,000 samples/s and >= 3x the baseline.
+(processes), through the full stack's front door (HAProxy, a gunicorn process per core;
+`--via daphne`: bare Daphne processes instead), both endpoints
+on the same servers. Goal: >= 100,000 samples/s and >= 3x the baseline.
 
     .venv/bin/python bench/bench_ingest.py [--quick] [--clients 4] [--seconds 20]
 
@@ -26,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from _servers import bench_env, ensure_database, start_daphne
+from _servers import bench_env, ensure_database, start_daphne, start_front
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/wedsync_bench_ingest"
@@ -154,6 +155,13 @@ def main() -> None:
         help="disconnect samples_ingested receivers (alerts, dashboards): storage path only",
     )
     parser.add_argument(
+        "--via",
+        choices=["front", "daphne"],
+        default="front",
+        help="front: every client through the full stack's front door (HAProxy, gunicorn "
+        "per core; wedsync_ops/front.py); daphne: clients round-robin over bare Daphnes",
+    )
+    parser.add_argument(
         "--servers",
         type=int,
         default=os.cpu_count() or 1,
@@ -175,10 +183,15 @@ def main() -> None:
     token = _setup(env)
     # The baseline endpoint lives in the bench's own URLconf (bench/ingest_baseline_*.py).
     denv = {**env, "DJANGO_SETTINGS_MODULE": "ingest_baseline_settings"}
-    servers = [start_daphne(denv, name="ingest") for _ in range(args.servers)]
-    for server in servers:
-        print(f"daphne on {server.port}, log {server.log}", flush=True)
+    if args.via == "front":
+        servers = [start_front(denv, name="ingest-front", http_processes=args.servers)]
+        print(f"front door on {servers[0].port}: {args.servers} gunicorn", flush=True)
+    else:
+        servers = [start_daphne(denv, name="ingest") for _ in range(args.servers)]
+        for server in servers:
+            print(f"daphne on {server.port}, log {server.log}", flush=True)
     ports = [server.port for server in servers]
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     ours, base = [], []
     try:
         for r in range(rounds):
@@ -207,10 +220,12 @@ def main() -> None:
         f"\ningest (median of {rounds}): {value:,.0f} samples/s; baseline {baseline:,.0f} "
         f"samples/s; ratio {ratio:.2f}x (goal >= 100,000 samples/s and >= 3x)"
     )
-    print("note: client processes, Daphne and PostgreSQL share this machine's cores.")
+    print("note: client processes, the servers and PostgreSQL share this machine's cores; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     figure = {
         "name": f"ingest samples/s ({args.clients} clients, {BATCH}-sample batches, "
-        f"{args.servers} Daphne, receivers {'off' if args.no_receivers else 'on'})",
+        f"{args.servers} {'gunicorn behind HAProxy' if args.via == 'front' else 'Daphne'}, "
+        f"receivers {'off' if args.no_receivers else 'on'})",
         "value": round(value),
         "unit": "samples/s",
         "baseline": round(baseline),

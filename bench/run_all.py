@@ -115,6 +115,7 @@ def stack_env(args: argparse.Namespace) -> dict:
     env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/wedsync_bench")
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
     env.setdefault("REDIS_PREFIX", "wsobench")
+    env.setdefault("ALERTS_PUBLIC_URL", "http://127.0.0.1:8000")  # required with DEBUG off
     env.setdefault("DEBUG", "false")
     env.setdefault("HTTPS", "false")
     env.setdefault("CONN_MAX_AGE", "0")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils import timezone
+
+# "Upcoming" on the overview: weddings that have not started yet, within this many days.
+UPCOMING_DAYS = 7
 
 
 def overview() -> dict:
@@ -15,9 +20,12 @@ def overview() -> dict:
         "now": now,
         "weddings_live": live.count(),
         "weddings_today": Wedding.objects.filter(date=today).exclude(status="cancelled").count(),
-        "weddings_upcoming": Wedding.objects.filter(date__gte=today)
+        "weddings_upcoming": Wedding.objects.filter(
+            starts_at__gt=now, starts_at__lte=now + timedelta(days=UPCOMING_DAYS)
+        )
         .exclude(status="cancelled")
         .count(),
+        "upcoming_days": UPCOMING_DAYS,
         "venues": Venue.objects.count(),
         "suppliers": Supplier.objects.count(),
         "live_weddings": list(live.select_related("venue", "venue__region")[:12]),

@@ -15,9 +15,12 @@ from django.urls import path
 
 from apps.dashboards.routing import websocket_urlpatterns as ops_patterns
 from apps.realtime.routing import websocket_urlpatterns as gateway_patterns
+from apps.statuspages.routing import websocket_urlpatterns as status_patterns
 
 ops_application = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(ops_patterns)))
 gateway_application = URLRouter(gateway_patterns)
+# Status pages: the token in the path is the capability (no cookie), so any Origin is fine.
+status_application = URLRouter(status_patterns)
 
 
 class _Dispatch:
@@ -26,6 +29,8 @@ class _Dispatch:
     async def __call__(self, scope, receive, send):
         if scope["path"].startswith("/ws/ops/"):
             return await ops_application(scope, receive, send)
+        if scope["path"].startswith("/ws/status/"):
+            return await status_application(scope, receive, send)
         return await gateway_application(scope, receive, send)
 
 

@@ -89,11 +89,16 @@ INSTALLED_APPS = [
     "apps.realtime",
     "apps.caching",
     "apps.scaling",
+    "apps.statuspages",
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-* from the proxy only, and the in-flight count for the drain.
+    "wedsync_ops.middleware.FrontDoorMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise, async-capable: every middleware here must be, or Daphne serves one
+    # request at a time (wedsync_ops/middleware.py says why).
+    "wedsync_ops.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -108,7 +113,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "wedsync_ops.urls"
 ASGI_APPLICATION = "wedsync_ops.asgi.application"
-WSGI_APPLICATION = None
+WSGI_APPLICATION = "wedsync_ops.wsgi.application"
 
 TEMPLATES = [
     {
@@ -121,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wedsync_ops.context.site",
+                "apps.alerts.context.open_incidents",
             ],
         },
     },
@@ -134,7 +140,18 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "wedsync.sqlite3",
-            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+            # The demo's server, its in-process jobs and the simulator all write at once.
+            # WAL lets reads run beside a write; IMMEDIATE takes the write lock when a
+            # transaction begins, so two transactions never deadlock upgrading a read
+            # lock (SQLite answers that with "database is locked" at once, whatever the
+            # timeout); the timeout (seconds) is how long a writer waits for the lock.
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+                ),
+            },
         }
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if FULL_STACK else 0)
@@ -246,9 +263,15 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies of record-editing views must be objects (apps/accounts/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.accounts.parsers.ObjectJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "apps.core.throttling.AnonRateThrottle",  # one cache round trip a request
+        "apps.core.throttling.UserRateThrottle",
     ],
     # Throttle counters live in the default cache: Redis in the full stack.
     "DEFAULT_THROTTLE_RATES": {
@@ -261,7 +284,10 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "WedSync Ops API",
-    "DESCRIPTION": "Operations console for the WedSync realtime layer.",
+    "DESCRIPTION": (
+        "Operations console for the WedSync realtime layer. "
+        "The same schema as a reference: [ReDoc](/api/redoc/)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -271,6 +297,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "wedsync_ops.schema.local_times",
+        "wedsync_ops.schema.non_blank_strings",
+        "wedsync_ops.schema.crud_links",
     ],
     # Several models have a `kind` field with different choices: name each enum.
     "ENUM_NAME_OVERRIDES": {
@@ -289,7 +317,9 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The JS client SDK is served to browsers as it is in clients/js/src (ES modules): the
+# dashboards' reconnect core, and the module a browser app may load from the server.
+STATICFILES_DIRS = [BASE_DIR / "static", ("wedsync-realtime", BASE_DIR / "clients" / "js" / "src")]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -304,6 +334,9 @@ if DEBUG:
 # HTTPS defaults on whenever DEBUG is off; turn off only for local plain-HTTP runs.
 HTTPS = env.bool("HTTPS", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-* (and so SECURE_PROXY_SSL_HEADER) count only from these peers: the full
+# stack's HAProxy on the same host. From anyone else FrontDoorMiddleware drops them.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = HTTPS
@@ -345,7 +378,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # The embedded demo runs Celery's tasks in its own process: at INFO each of them logs
+    # a line every few seconds (thousands an hour). WARNING unless LOG_LEVEL asks.
+    "root": {
+        "handlers": ["console"],
+        "level": env.str("LOG_LEVEL", default="WARNING" if EMBEDDED else "INFO"),
+    },
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
@@ -353,13 +391,50 @@ LOGGING = {
     },
 }
 
+# --- front processes (wedsync_ops/front.py, wedsync_ops/shutdown.py) ------------------
+# On SIGTERM a front process fails its health check for FRONT_DRAIN_SECONDS (front.py
+# sets it from the proxy's check interval; 0 for a process with no proxy in front),
+# then waits at most the grace for in-flight requests and the gateway's sockets, then
+# exits, abandoning whatever is left.
+FRONT_DRAIN_SECONDS = env.float("FRONT_DRAIN_SECONDS", default=0.0)
+FRONT_SHUTDOWN_GRACE_SECONDS = env.float("FRONT_SHUTDOWN_GRACE_SECONDS", default=10.0)
+
 # --- product settings ---------------------------------------------------------
+def _public_url() -> str:
+    """Base of the links in notifications (alerts, incidents). Celery workers send them
+    and know no request and no web port, so the full stack in production must say where
+    operators reach the console; elsewhere it is this server's own port."""
+    url = env.str("ALERTS_PUBLIC_URL", default="").rstrip("/")
+    if url:
+        return url
+    if FULL_STACK and not DEBUG:
+        raise ImproperlyConfigured(
+            "ALERTS_PUBLIC_URL must be set in the full stack with DEBUG off (e.g. "
+            "https://ops.example.com): notification links point there; refusing to start "
+            "rather than send dead links."
+        )
+    return f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+
+
+ALERTS_PUBLIC_URL = _public_url()
+
 WEDSYNC = {
     # How long before the ceremony a wedding counts as live (wedding-day mode).
     "LIVE_LEAD_MINUTES": env.int("WEDSYNC_LIVE_LEAD_MINUTES", default=120),
     "LIVE_TAIL_MINUTES": env.int("WEDSYNC_LIVE_TAIL_MINUTES", default=60),
     "COLLECT_INTERVAL_SECONDS": env.float("WEDSYNC_COLLECT_INTERVAL", default=5.0),
     "COLLECT_INTERVAL_LIVE_SECONDS": env.float("WEDSYNC_COLLECT_INTERVAL_LIVE", default=1.0),
+}
+
+# Wedding status pages (apps.statuspages.conf has the meaning of each).
+STATUSPAGES = {
+    "RATE_PER_MINUTE": env.int("STATUSPAGES_RATE_PER_MINUTE", default=120),
+    "MISSES_PER_MINUTE": env.int("STATUSPAGES_MISSES_PER_MINUTE", default=10),
+    "LIVE_TICK_SECONDS": env.float("STATUSPAGES_LIVE_TICK_SECONDS", default=1.0),
+    "POLL_SECONDS": env.int("STATUSPAGES_POLL_SECONDS", default=5),
+    "NOTIFY_MIN_INTERVAL_SECONDS": env.int("STATUSPAGES_NOTIFY_MIN_INTERVAL", default=60),
+    "NOTIFY_EVERY_SECONDS": env.float("STATUSPAGES_NOTIFY_EVERY_SECONDS", default=10.0),
+    "PUBLIC_URL": env.str("STATUSPAGES_PUBLIC_URL", default=""),
 }
 
 STATICFILES_FINDERS = [

@@ -17,11 +17,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.core import metrics
+from wedsync_ops import shutdown
 
 
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
+    # A SIGTERMed front process fails its health check first, so the proxy stops sending
+    # it new work while it finishes what it has (wedsync_ops/shutdown.py).
+    if shutdown.draining():
+        return JsonResponse({"status": "draining"}, status=503)
     return JsonResponse({"status": "ok"})
 
 

@@ -3,7 +3,7 @@ when a write conflicts with what is stored (instead of a 500)."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -35,6 +35,14 @@ def exception_handler(exc, context):
     # dashboard to a taken slug, answered 500. A conflict is the caller's to resolve.
     if isinstance(exc, ProtectedError | RestrictedError):
         return _in_use(exc)
+    # A value PostgreSQL cannot hold or compare (a NUL byte in a path lookup, a number out
+    # of range) is the caller's bad input, not a server error (found by schemathesis).
+    if isinstance(exc, DataError):
+        reason = str(exc).splitlines()[0][:200] if str(exc) else "a value is out of range"
+        return Response(
+            {"error": "invalid_value", "detail": f"A value in the request is not valid: {reason}"},
+            status=400,
+        )
     if isinstance(exc, IntegrityError):
         return Response(
             {

@@ -10,7 +10,16 @@ from django.contrib.auth.models import Group, Permission
 
 from apps.accounts.roles import ADMINS, OPERATORS
 
-OUR_APPS = ["weddings", "monitoring", "alerts", "dashboards", "realtime", "caching", "scaling"]
+OUR_APPS = [
+    "weddings",
+    "monitoring",
+    "alerts",
+    "dashboards",
+    "realtime",
+    "caching",
+    "scaling",
+    "statuspages",
+]
 ADMIN_EXTRA_APPS = ["authtoken", "django_celery_beat", "axes"]
 
 

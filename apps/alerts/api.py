@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.accounts.permissions import OperatorAction, StaffReadAdminWrite
-from apps.alerts import emergencies, escalation, serializers
+from apps.alerts import atrisk, emergencies, escalation, incidents, notify, rules, serializers
 from apps.alerts.models import (
     Alert,
     AlertRule,
@@ -24,7 +24,7 @@ from apps.alerts.models import (
     Silence,
 )
 from apps.alerts.suppression import Suppressions
-from apps.weddings.freeze import FreezeError, check_freeze
+from apps.weddings.freeze import FreezeError
 
 OVERRIDE = OpenApiParameter(
     "override_reason", str, description="Admins only: proceed despite the wedding-day freeze."
@@ -50,25 +50,39 @@ class AlertRuleViewSet(viewsets.ModelViewSet):
     filterset_fields = ["metric", "severity", "enabled", "kind"]
     ordering_fields = ["name", "severity", "metric"]
 
+    def _guarded(self, old, serializer) -> None:
+        """The one guard (apps.alerts.rules) on every write, as in Django admin."""
+        try:
+            rules.check_rule_change(
+                old,
+                dict(serializer.validated_data),
+                user=self.request.user,
+                override_reason=_override_reason(self.request),
+            )
+        except rules.RuleError as exc:
+            raise ValidationError({k: [v] for k, v in exc.errors.items()}) from exc
+
+    def perform_create(self, serializer):
+        self._guarded(None, serializer)
+        serializer.save()
+
+    def perform_update(self, serializer):
+        self._guarded(serializer.instance, serializer)
+        serializer.save()
+
     @extend_schema(parameters=[OVERRIDE])
     def update(self, request, *args, **kwargs):
-        rule = self.get_object()
-        if rule.enabled and str(request.data.get("enabled", "")).lower() in ("false", "0"):
-            try:
-                check_freeze(
-                    "alert_rule.disable",
-                    user=request.user,
-                    override_reason=_override_reason(request),
-                )
-            except FreezeError as exc:
-                return _frozen_response(exc)
-        return super().update(request, *args, **kwargs)
+        try:
+            return super().update(request, *args, **kwargs)
+        except FreezeError as exc:
+            return _frozen_response(exc)
 
     @extend_schema(parameters=[OVERRIDE])
     def destroy(self, request, *args, **kwargs):
+        rule = self.get_object()
         try:
-            check_freeze(
-                "alert_rule.delete", user=request.user, override_reason=_override_reason(request)
+            rules.check_rule_delete(
+                rule, user=request.user, override_reason=_override_reason(request)
             )
         except FreezeError as exc:
             return _frozen_response(exc)
@@ -78,18 +92,20 @@ class AlertRuleViewSet(viewsets.ModelViewSet):
 class AlertFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=AlertState.choices)
     severity = django_filters.CharFilter(field_name="rule__severity")
+    venue = django_filters.CharFilter(field_name="labels__venue", help_text="The `venue` label.")
     acknowledged = django_filters.BooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True
     )
 
     class Meta:
         model = Alert
-        fields = ["state", "rule", "severity", "acknowledged"]
+        fields = ["state", "rule", "severity", "acknowledged", "venue"]
 
 
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     """Alerts: one per rule and label set. `?state=pending|firing|resolved|inactive` (repeatable),
-    `?rule=`, `?severity=`, `?acknowledged=`."""
+    `?rule=`, `?severity=`, `?venue=` (the label), `?acknowledged=`. Each alert lists the live
+    `weddings` it touches."""
 
     queryset = Alert.objects.select_related("rule", "acknowledged_by")
     permission_classes = [OperatorAction]
@@ -105,6 +121,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_context(self):
         context = super().get_serializer_context()
         context["suppressions"] = Suppressions(timezone.now())
+        context["live"] = atrisk.load_live()
         return context
 
     def get_queryset(self):
@@ -126,13 +143,16 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(self.get_serializer(alert).data)
 
-    @extend_schema(request=None, responses=serializers.AlertSerializer)
+    @extend_schema(request=serializers.AcknowledgeSerializer, responses=serializers.AlertSerializer)
     @action(detail=True, methods=["post"])
     def unacknowledge(self, request, pk=None):
-        """Withdraw the acknowledgement: escalation resumes where it stopped."""
+        """Withdraw the acknowledgement (`comment` optional): escalation resumes where it
+        stopped."""
         alert = self.get_object()
+        body = serializers.AcknowledgeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
         try:
-            alert = escalation.unacknowledge(alert.pk, request.user)
+            alert = escalation.unacknowledge(alert.pk, request.user, body.validated_data["comment"])
         except escalation.AckError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(self.get_serializer(alert).data)
@@ -175,6 +195,14 @@ class NotificationChannelViewSet(viewsets.ModelViewSet):
     queryset = NotificationChannel.objects.all()
     serializer_class = serializers.NotificationChannelSerializer
     permission_classes = [StaffReadAdminWrite]
+
+    @extend_schema(request=None, responses=serializers.NotificationSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[OperatorAction])
+    def test(self, request, pk=None):
+        """Send a test notice now (operators): 200 with the delivery-log row, status `sent`
+        or `failed` with the error."""
+        notification = notify.send_test(self.get_object(), request.user)
+        return Response(serializers.NotificationSerializer(notification).data)
 
 
 class EscalationPolicyViewSet(viewsets.ModelViewSet):
@@ -225,6 +253,22 @@ class IncidentViewSet(
             )
         except emergencies.EmergencyError as exc:
             raise ValidationError({exc.field: str(exc)}) from exc
+        incident = self.get_queryset().get(pk=incident.pk)
+        return Response(self.get_serializer(incident).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.IncidentNoteSerializer, responses=serializers.IncidentSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def notes(self, request, pk=None):
+        """Add a note to the incident's timeline (operators)."""
+        incident = self.get_object()
+        body = serializers.IncidentNoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            incidents.add_note(incident.pk, request.user, body.validated_data["text"])
+        except incidents.NoteError as exc:
+            raise ValidationError({"text": str(exc)}) from exc
         incident = self.get_queryset().get(pk=incident.pk)
         return Response(self.get_serializer(incident).data, status=status.HTTP_201_CREATED)
 

@@ -28,5 +28,12 @@ STALE_SENDING_SECONDS: int = _get("ALERTS_STALE_SENDING_SECONDS", _env.int, 120)
 OUTBOX_GRACE_SECONDS: int = _get("ALERTS_OUTBOX_GRACE_SECONDS", _env.int, 30)
 # Emergency capacity asked of the scaling manager, by default.
 EMERGENCY_CAPACITY_MINUTES: int = _get("ALERTS_EMERGENCY_CAPACITY_MINUTES", _env.int, 120)
-# Base URL used in notification links.
-PUBLIC_URL: str = _get("ALERTS_PUBLIC_URL", _env.str, "http://127.0.0.1:8000")
+# Base URL used in notification links (settings.py derives or requires it).
+PUBLIC_URL: str = settings.ALERTS_PUBLIC_URL
+# Alerts sent Alertmanager-style without endsAt are resolved this long after the last
+# repeat (Alertmanager's resolve_timeout).
+ALERTMANAGER_RESOLVE_TIMEOUT_SECONDS: int = _get(
+    "ALERTS_ALERTMANAGER_RESOLVE_TIMEOUT_SECONDS", _env.int, 300
+)
+# Requests per second one sender may post to /alertmanager/api/v2/alerts (then 503).
+ALERTMANAGER_THROTTLE: str = _get("ALERTS_ALERTMANAGER_THROTTLE", _env.str, "50/s")

@@ -15,8 +15,6 @@ from apps.alerts.models import (
 )
 from apps.weddings.models import EmergencyContact
 
-RUNBOOK = "https://runbooks.wedsync.local/"
-
 RULES = [
     dict(
         name="Gateway p99 latency high",
@@ -150,7 +148,9 @@ def seed(ctx: SeedContext) -> None:
             name=name,
             defaults={
                 **spec,
-                "runbook_url": RUNBOOK + name.lower().replace(" ", "-"),
+                # No invented runbook host: the rule name links to the alert's own page
+                # (what the rule evaluates, history, graph); admins add real runbooks.
+                "runbook_url": "",
                 "escalation_policy": policy,
             },
         )

@@ -38,8 +38,9 @@ PLAYBOOKS: dict[str, Playbook] = {
         "Venue network failure",
         True,
         conf.EMERGENCY_CAPACITY_MINUTES,
-        "Venue connectivity lost: clients switched to the degraded profile (longer heartbeats, "
-        "bigger replay buffer); expect reconnect storms when the network returns.",
+        "Venue connectivity lost: clients switched to the degraded profile (a heartbeat at "
+        "least every 15 s to spot dead sockets, longer batching, a bigger replay buffer, slower "
+        "reconnect backoff); expect reconnect storms when the network returns.",
     ),
     EmergencyType.LATENCY_SPIKE: Playbook(
         "Latency spike",
@@ -85,6 +86,15 @@ def contacts_for(wedding: Wedding | None, venue: Venue | None) -> list[Emergency
         )
     )
     return scoped
+
+
+def set_degraded(venue_id: int, degraded: bool) -> None:
+    """Put a venue on (or off) its degraded profile through save(), so its signals tell the
+    gateway (which reloads delivery profiles at once) and the cache (venue bundles)."""
+    venue = Venue.objects.get(pk=venue_id)
+    if venue.degraded != degraded:
+        venue.degraded = degraded
+        venue.save(update_fields=["degraded"])
 
 
 def _event(incident: Incident, kind: str, message: str, **data) -> None:
@@ -139,7 +149,7 @@ def trigger(
             _event(incident, "playbook", playbook.advice)
             claimed = _notify_contacts(incident, wedding, venue, playbook, reason)
             if venue is not None and playbook.degrade_venue:
-                Venue.objects.filter(pk=venue.pk).update(degraded=True)
+                set_degraded(venue.pk, True)
                 _event(
                     incident,
                     "venue_degraded",
@@ -179,7 +189,8 @@ def _notify_contacts(incident, wedding, venue, playbook, reason) -> list[int]:
         }
         routes = [("email", contact.email), ("webhook", contact.webhook_url)]
         if not any(target for _, target in routes):
-            skipped.append(contact.name)
+            number = contact.phone or "no phone number on record"
+            skipped.append(f"{contact.name} ({number})")
         for kind, target in routes:
             if not target:
                 continue
@@ -194,8 +205,6 @@ def _notify_contacts(incident, wedding, venue, playbook, reason) -> list[int]:
             )
             if n:
                 claimed.append(n.pk)
-        if contact.phone and not (contact.email or contact.webhook_url):
-            pass  # no SMS/voice provider is configured: the timeline says so below
     names = ", ".join(c.name for c in contacts) or "nobody (no contacts on record)"
     _event(
         incident,
@@ -220,14 +229,39 @@ def _request_capacity(incident: Incident, reason: str, until: datetime) -> None:
         log.exception("emergency capacity request failed")
         _event(incident, "capacity_failed", f"Emergency capacity request failed: {exc}"[:500])
         return
-    decisions = list(result or [])
+    decisions = result["decisions"]
+    pools = ", ".join(f"{d['pool']} {d['current_units']}→{d['desired_units']}" for d in decisions)
     _event(
         incident,
         "capacity_requested",
         f"Emergency capacity requested until {until:%Y-%m-%d %H:%M} UTC "
-        f"({len(decisions)} pool decision(s)).",
-        decisions=[getattr(d, "pk", None) for d in decisions],
+        f"({len(decisions)} pool decision(s){': ' + pools if pools else ''}).",
+        emergency_id=result["emergency_id"],
+        decisions=[d["id"] for d in decisions],
     )
+
+
+def _end_capacity(incident: Incident) -> None:
+    """End the capacity requests this incident made (resolved: its surge is over)."""
+    ids = [
+        e.data.get("emergency_id")
+        for e in incident.timeline.filter(kind="capacity_requested")
+        if e.data.get("emergency_id")
+    ]
+    if not ids:
+        return
+    try:
+        from apps.scaling.emergency import end_requests
+    except ImportError:
+        return
+    if end_requests(ids):
+        _event(
+            incident,
+            "capacity_ended",
+            "Emergency capacity ended: the pools return to what they ran before "
+            "(never below need).",
+            emergency_ids=ids,
+        )
 
 
 def trigger_from_alert(alert_id: int, episode: int) -> Incident | None:
@@ -264,6 +298,7 @@ def resolve(incident_id: int, user=None, note: str = "") -> Incident:
         incident.save(update_fields=["status", "resolved_at"])
         who = user.get_username() if user else "system"
         _event(incident, "resolved", f"Resolved by {who}" + (f": {note}" if note else "."))
+        _end_capacity(incident)
         if incident.venue_id:
             still = (
                 Incident.objects.filter(Q(venue_id=incident.venue_id), status=Incident.Status.OPEN)
@@ -271,7 +306,7 @@ def resolve(incident_id: int, user=None, note: str = "") -> Incident:
                 .exists()
             )
             if not still:
-                Venue.objects.filter(pk=incident.venue_id).update(degraded=False)
+                set_degraded(incident.venue_id, False)
                 _event(incident, "venue_restored", "Venue back on its normal profile.")
         announce_incident(incident)
     return incident

@@ -312,6 +312,8 @@ def periodic_pass(now: float | None = None) -> list[dict]:
             covered.add((rule.pk, outcome.fp))
     # An active no-data alert whose series is no longer among the candidates has recovered.
     for alert in active:
+        if alert.rule.kind == AlertRule.Kind.EXTERNAL:
+            continue  # resolved by its sender or its endsAt (apps.alerts.alertmanager)
         if alert.rule.enabled and (alert.rule_id, alert.fingerprint) not in covered:
             outcomes.append(Outcome(alert.rule, alert.fingerprint, alert.labels, False, None, None))
     events = apply_outcomes(outcomes, now)
@@ -441,7 +443,7 @@ def _transition(o: Outcome, now: float, now_dt: datetime) -> dict | None:
         alert.save()
         caches.note_state(alert.rule_id, alert.fingerprint, new)
         note = "; ".join(x for x in (step.note, o.note) if x)
-        if o.wedding_day and new in ACTIVE_STATES:
+        if o.wedding_day and new in ACTIVE_STATES and o.threshold is not None:
             note += f" (wedding-day threshold {o.threshold:g})"
         AlertTransition.objects.create(
             alert=alert,

@@ -16,7 +16,13 @@ from django.utils import timezone
 
 from apps.alerts import conf, notify
 from apps.alerts.events import alert_event, announce_alert
-from apps.alerts.models import Alert, AlertState, AlertTransition, NotificationChannel
+from apps.alerts.models import (
+    Alert,
+    AlertState,
+    AlertTransition,
+    Notification,
+    NotificationChannel,
+)
 from apps.alerts.suppression import suppressed_by
 from apps.core import jobs
 
@@ -57,6 +63,23 @@ def schedule_next(alert_id: int, episode: int) -> None:
             run_step(*step)
 
 
+def step_words(level: int, repeat: int) -> str:
+    """What a step is, in words: level 0 is the first notice, each further level an
+    escalation (the first escalation is level 1), repeats are reminders."""
+    what = "first notice" if level == 0 else f"escalation {level}"
+    if repeat:
+        what += f", reminder {repeat}"
+    return what[0].upper() + what[1:]
+
+
+def step_kind(level: int, repeat: int) -> str:
+    """The notification's event: firing, escalated (a further level's first notice) or
+    repeat (a reminder within a level)."""
+    if repeat:
+        return Notification.Kind.REPEAT
+    return Notification.Kind.FIRING if level == 0 else Notification.Kind.ESCALATED
+
+
 def _message(alert: Alert, kind: str, level: int, repeat: int) -> tuple[str, dict]:
     rule = alert.rule
     head = "RESOLVED" if kind == "resolved" else rule.severity.upper()
@@ -67,7 +90,7 @@ def _message(alert: Alert, kind: str, level: int, repeat: int) -> tuple[str, dic
         value = "—" if alert.value is None else f"{alert.value:g}"
         threshold = "—" if alert.threshold is None else f"{alert.threshold:g}"
         lines.append(f"{rule.metric} {rule.aggregation} = {value} ({rule.comparator} {threshold})")
-        lines.append(f"escalation level {level + 1}" + (f", repeat {repeat}" if repeat else ""))
+        lines.append(step_words(level, repeat) + ".")
     if rule.runbook_url:
         lines.append(f"Runbook: {rule.runbook_url}")
     lines.append(f"{conf.PUBLIC_URL}/alerts/#alert-{alert.pk}")
@@ -138,7 +161,7 @@ def run_step(alert_id: int, episode: int, level: int, repeat: int) -> str:
             transaction.on_commit(lambda: schedule_next(alert_id, episode))
             return "suppressed"
         step = levels[level]
-        kind = "firing" if (level, repeat) == (0, 0) else "repeat"
+        kind = step_kind(level, repeat)
         subject, payload = _message(alert, kind, level, repeat)
         claimed = _claim_for_channels(
             alert,
@@ -177,9 +200,7 @@ def run_step(alert_id: int, episode: int, level: int, repeat: int) -> str:
             to_state=alert.state,
             at=now,
             value=alert.value,
-            note=f"escalation level {level + 1}"
-            + (f" repeat {repeat}" if repeat else "")
-            + f": {len(claimed)} notification(s)",
+            note=f"{step_words(level, repeat)}: {len(claimed)} notification(s)",
         )
         # First attempt right here in the worker (one Celery hop less); retries are tasks.
         transaction.on_commit(lambda: notify.deliver_now(claimed))
@@ -274,7 +295,7 @@ def acknowledge(alert_id: int, user, comment: str = "") -> Alert:
     return alert
 
 
-def unacknowledge(alert_id: int, user) -> Alert:
+def unacknowledge(alert_id: int, user, comment: str = "") -> Alert:
     now = timezone.now()
     with transaction.atomic():
         alert = Alert.objects.select_for_update().select_related("rule").get(pk=alert_id)
@@ -285,7 +306,8 @@ def unacknowledge(alert_id: int, user) -> Alert:
         if alert.escalation_next_at is not None and alert.escalation_next_at < now:
             alert.escalation_next_at = now  # resume where escalation stopped
         alert.save()
-        _record_ack_change(alert, user, now, "acknowledgement withdrawn")
+        note = "acknowledgement withdrawn" + (f": {comment}" if comment else "")
+        _record_ack_change(alert, user, now, note)
         alert_id, episode = alert.pk, alert.episode
         if alert.state == AlertState.FIRING:
             transaction.on_commit(lambda: schedule_next(alert_id, episode))

@@ -17,6 +17,26 @@ INACTIVE, PENDING, FIRING, RESOLVED = "inactive", "pending", "firing", "resolved
 
 COMPARATORS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 SYMBOLS = {"gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
+AGG_WORDS = {
+    "last": "last sample",
+    "avg": "average",
+    "min": "minimum",
+    "max": "maximum",
+    "p95": "95th percentile",
+    "rate": "per-second rate",
+    "count": "sample count",
+}
+
+
+def window_words(seconds: int) -> str:
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+def measure_words(aggregation: str, window_seconds: int) -> str:
+    """What a rule's value is, e.g. "average over 5 min" (shown beside the number)."""
+    return f"{AGG_WORDS.get(aggregation, aggregation)} over {window_words(window_seconds)}"
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from apps.alerts.evaluation import measure_words
 from apps.alerts.models import Alert, Incident
 from apps.core.events import announce
 
@@ -28,6 +29,7 @@ def alert_event(alert: Alert) -> dict:
         "value": alert.value,
         "threshold": alert.threshold,
         "comparator": rule.comparator,
+        "measure": measure_words(rule.aggregation, rule.window_seconds),
         "wedding_day": alert.wedding_day,
         "labels": alert.labels,
         "started_at": iso(alert.started_at),

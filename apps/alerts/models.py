@@ -45,9 +45,10 @@ class NotificationChannel(models.Model):
         EMAIL = "email"
         WEBHOOK = "webhook"
         SLACK = "slack"
+        ALERTMANAGER = "alertmanager"  # Alertmanager's webhook payload (version "4")
 
     name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
     target = models.CharField(max_length=500, help_text="Email address or webhook URL.")
     # HMAC-SHA256 key for generic webhooks (X-WedSync-Signature).
     secret = models.CharField(max_length=200, blank=True)
@@ -112,6 +113,7 @@ class AlertRule(models.Model):
     class Kind(models.TextChoices):
         THRESHOLD = "threshold"
         NO_DATA = "no_data"
+        EXTERNAL = "external"  # fired by a sender (Prometheus), never evaluated here
 
     class Aggregation(models.TextChoices):
         LAST = "last"
@@ -367,13 +369,16 @@ class Notification(models.Model):
 
     class Kind(models.TextChoices):
         FIRING = "firing"
-        REPEAT = "repeat"
+        ESCALATED = "escalated"  # a further escalation level's first notice
+        REPEAT = "repeat"  # a reminder within a level
         RESOLVED = "resolved"
         EMERGENCY = "emergency"
+        TEST = "test"
+        QUOTA = "quota"
 
     key = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    channel_kind = models.CharField(max_length=10, choices=NotificationChannel.Kind.choices)
+    channel_kind = models.CharField(max_length=12, choices=NotificationChannel.Kind.choices)
     channel = models.ForeignKey(
         NotificationChannel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -401,3 +406,6 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.target} [{self.status}]"
+
+
+from apps.alerts.alertmanager_models import AlertRoute, ExternalAlert  # noqa: E402, F401

@@ -79,8 +79,20 @@ class SlackNotifier(Notifier):
         self.post(n, orjson.dumps({"text": n.payload.get("text") or n.subject}), {})
 
 
+class AlertmanagerNotifier(Notifier):
+    """Alertmanager's webhook payload (version "4"), for receivers written for it."""
+
+    kind = "alertmanager"
+
+    def send(self, n: Notification) -> None:
+        from apps.alerts.alertmanager_out import webhook_payload
+
+        self.post(n, orjson.dumps(webhook_payload(n)), {})
+
+
 NOTIFIERS: dict[str, Notifier] = {
-    notifier.kind: notifier for notifier in (EmailNotifier(), WebhookNotifier(), SlackNotifier())
+    notifier.kind: notifier
+    for notifier in (EmailNotifier(), WebhookNotifier(), SlackNotifier(), AlertmanagerNotifier())
 }
 
 

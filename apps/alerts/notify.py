@@ -22,6 +22,7 @@ from apps.core import jobs
 
 log = logging.getLogger(__name__)
 
+
 def claim(key: str, **fields) -> Notification | None:
     """Insert the log row for `key`; None if it already exists (sent or being sent)."""
     try:
@@ -101,3 +102,36 @@ def sweep(now=None) -> int:
     else:
         deliver_later(ids)
     return len(ids)
+
+
+def send_test(channel, user=None) -> Notification:
+    """Send one test notice to a channel now, without retries, and log it: the operator sees
+    at once whether the address or webhook works (status "sent" or "failed" with the error)."""
+    import uuid
+
+    who = user.get_username() if user else "system"
+    text = (
+        f"Test notification from WedSync Ops to channel “{channel.name}”, sent by {who}. "
+        "No alert is firing; nothing to do."
+    )
+    n = Notification.objects.create(
+        key=f"test:{channel.pk}:{uuid.uuid4().hex}",
+        kind=Notification.Kind.TEST,
+        channel_kind=channel.kind,
+        channel=channel,
+        target=channel.target,
+        secret=channel.secret,
+        subject=f"[TEST] WedSync Ops → {channel.name}"[:300],
+        payload={"event": "test", "channel": channel.name, "sent_by": who, "text": text},
+        status=Notification.Status.SENDING,
+        attempts=1,
+        claimed_at=timezone.now(),
+    )
+    try:
+        notifiers.send(n)
+    except Exception as exc:  # the operator sees why, and the log keeps it
+        n.status, n.error = Notification.Status.FAILED, str(exc)[:2000] or type(exc).__name__
+    else:
+        n.status, n.sent_at = Notification.Status.SENT, timezone.now()
+    n.save(update_fields=["status", "error", "sent_at"])
+    return n

@@ -6,11 +6,12 @@ import math
 import re
 from datetime import timedelta
 
-from django.core.validators import EmailValidator, URLValidator
+from django.core.validators import EmailValidator, RegexValidator, URLValidator
 from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
 
+from apps.accounts.fields import METRIC_NAME_PATTERN, LabelMapField, TimezoneField
 from apps.alerts import conf
 from apps.alerts.models import (
     Alert,
@@ -47,6 +48,8 @@ def validate_matchers(value, *, allow_empty: bool = True) -> dict:
 
 
 class AlertRuleSerializer(serializers.ModelSerializer):
+    matchers = LabelMapField(required=False, help_text="Label → value the series must carry.")
+
     class Meta:
         model = AlertRule
         fields = [
@@ -73,6 +76,10 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            "metric": {"validators": [RegexValidator(METRIC_NAME_PATTERN)]},
+            "window_seconds": {"max_value": conf.MAX_WINDOW_SECONDS},
+        }
 
     def validate_metric(self, value: str) -> str:
         if not METRIC_NAME.match(value):
@@ -119,6 +126,9 @@ class AlertSerializer(serializers.ModelSerializer):
         source="acknowledged_by.username", default=None, read_only=True
     )
     silenced_by = serializers.SerializerMethodField()
+    weddings = serializers.SerializerMethodField()
+    unit = serializers.SerializerMethodField()
+    measure = serializers.SerializerMethodField()
 
     class Meta:
         model = Alert
@@ -145,6 +155,9 @@ class AlertSerializer(serializers.ModelSerializer):
             "acknowledged_at",
             "ack_comment",
             "silenced_by",
+            "weddings",
+            "unit",
+            "measure",
             "updated_at",
         ]
 
@@ -153,6 +166,26 @@ class AlertSerializer(serializers.ModelSerializer):
         if suppressions is None or alert.state not in ("pending", "firing"):
             return None
         return suppressions.reason(alert.rule, alert.labels)
+
+    def get_weddings(self, alert: Alert) -> list[dict]:
+        """The live weddings this alert touches (apps.alerts.atrisk)."""
+        from apps.alerts.atrisk import weddings_for_labels
+
+        live = self.context.get("live")
+        if live is None or alert.state not in ("pending", "firing"):
+            return []
+        return weddings_for_labels(alert.labels, live)
+
+    def get_measure(self, alert: Alert) -> str:
+        """What `value` is: the rule's aggregation over its window."""
+        from apps.alerts.tiles import measure_words
+
+        return measure_words(alert.rule)
+
+    def get_unit(self, alert: Alert) -> str:
+        from apps.alerts.rules import unit_for
+
+        return unit_for(alert.rule.metric, alert.rule.aggregation).label
 
 
 class AlertDetailSerializer(AlertSerializer):
@@ -181,6 +214,11 @@ class SilenceSerializer(serializers.ModelSerializer):
         help_text="Instead of ends_at: how long from starts_at.",
     )
     active = serializers.SerializerMethodField()
+    matchers = LabelMapField(
+        min_items=1,
+        example={"alertname": "Gateway error rate"},
+        help_text="Label → value; `alertname` matches the rule name, `severity` its severity.",
+    )
 
     class Meta:
         model = Silence
@@ -225,6 +263,14 @@ class SilenceSerializer(serializers.ModelSerializer):
 
 class MaintenanceWindowSerializer(serializers.ModelSerializer):
     active = serializers.SerializerMethodField()
+    matchers = LabelMapField(required=False, help_text="Empty = every alert.")
+    timezone = TimezoneField(required=False)
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=7),
+        required=False,
+        max_length=7,
+        help_text="ISO weekdays, 1 (Monday) to 7 (Sunday); empty = every day.",
+    )
 
     class Meta:
         model = MaintenanceWindow
@@ -311,6 +357,12 @@ class EscalationPolicySerializer(serializers.ModelSerializer):
     def validate_levels(self, value):
         if not value:
             raise serializers.ValidationError("Give at least one level.")
+        # Levels are replaced wholesale, so a PATCH (partial all the way down) must still
+        # give whole rows: a row without channels answered 500 (KeyError) before (issue 15).
+        missing = [{"channels": ["This field is required."]} if "channels" not in row else {}
+                   for row in value]  # fmt: skip
+        if any(missing):
+            raise serializers.ValidationError(missing)
         return value
 
     def _write_levels(self, policy, levels) -> None:
@@ -381,6 +433,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     wedding_name = serializers.CharField(
         source="wedding.couple_name", default=None, read_only=True, allow_null=True
     )
+    contacts = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
@@ -399,8 +452,15 @@ class IncidentSerializer(serializers.ModelSerializer):
             "capacity_until",
             "created_at",
             "resolved_at",
+            "contacts",
             "timeline",
         ]
+
+    def get_contacts(self, incident: Incident) -> list[dict]:
+        """Whom the protocol calls, in order, with their phone numbers."""
+        from apps.alerts.incidents import contacts_to_phone
+
+        return contacts_to_phone(incident)
 
 
 class TriggerEmergencySerializer(serializers.Serializer):
@@ -428,6 +488,10 @@ class TriggerEmergencySerializer(serializers.Serializer):
                 {"venue": "A venue network failure needs the venue (or the wedding)."}
             )
         return attrs
+
+
+class IncidentNoteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=500)
 
 
 class ResolveIncidentSerializer(serializers.Serializer):

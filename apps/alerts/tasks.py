@@ -8,9 +8,10 @@ from celery import shared_task
 @shared_task(name="alerts.periodic_pass", ignore_result=True)
 def periodic_pass() -> int:
     """Time-based transitions and no-data rules, then the outbox sweeps."""
-    from apps.alerts import engine, escalation, notify
+    from apps.alerts import alertmanager, engine, escalation, notify
 
     events = engine.periodic_pass()
+    alertmanager.expire()
     escalation.sweep_overdue()
     notify.sweep()
     return len(events)
@@ -43,3 +44,11 @@ def emergency_from_alert(alert_id: int, episode: int) -> int | None:
 
     incident = trigger_from_alert(alert_id, episode)
     return incident.pk if incident else None
+
+
+@shared_task(name="alerts.quota_budget", ignore_result=True)
+def quota_budget() -> int:
+    """Warn suppliers whose quota will not hold their coming weddings (48 h and 2 h ahead)."""
+    from apps.alerts.quota_budget import warn_suppliers
+
+    return warn_suppliers()

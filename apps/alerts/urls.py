@@ -9,4 +9,6 @@ urlpatterns = [
     path("", views.alert_list, name="list"),
     path("silences/", views.silences, name="silences"),
     path("incidents/", views.incidents, name="incidents"),
+    path("channels/", views.channels, name="channels"),
+    path("<int:pk>/", views.alert_detail, name="detail"),
 ]

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.permissions import StaffReadAdminWrite
 from apps.caching.service import aggregate_stats
+from apps.caching.warming import coverage
 
 
 class CacheStatsView(APIView):
@@ -20,9 +21,11 @@ class CacheStatsView(APIView):
         description=(
             "hits, misses, hit ratio and latency percentiles (us) per tier (l1, l2, total), "
             "L1 bytes and evictions, compression ratio, Redis and loader errors. Each process "
-            "publishes its counters to Redis every few seconds with a short TTL."
+            "publishes its counters to Redis every few seconds with a short TTL. `warming`: "
+            "of the weddings starting within the warming horizon (not live yet), how many "
+            "have their bundle in the cache (`upcoming`, `warm`, `cold`, `hours`)."
         ),
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
-        return Response(aggregate_stats())
+        return Response({**aggregate_stats(), "warming": coverage()})

@@ -1,8 +1,11 @@
-"""Which cache keys are pinned: those tagged with a wedding that is live right now.
+"""Which cache keys are pinned: those tagged with a wedding that is live now or starts
+within the warming horizon (48 h).
 
-A key is pinned when one of its tags is `wedding:<id>` of a live wedding; it then
-stays in L1 (outside the LRU order) and in Redis until the wedding's live window
-ends. The set of live weddings is read from the database at most every 30 s per
+A key is pinned when one of its tags is `wedding:<id>` of such a wedding; it then stays
+in L1 (outside the LRU order) and in Redis until the wedding's live window ends. So a
+bundle warmed (hourly) or reloaded after an edit stays warm until the wedding is over,
+instead of expiring after the default TTL and waiting cold for the next warming run.
+The set of pinned weddings is read from the database at most every 30 s per
 process: a cheap, bounded staleness for a decision that only affects retention.
 """
 
@@ -20,14 +23,18 @@ _lock = threading.Lock()
 _state: dict = {"until": {}, "refreshed": 0.0}
 
 
-def live_windows(at: datetime | None = None) -> dict[int, float]:
-    """{wedding id: end of its live window (unix seconds)} for weddings live at `at`."""
+def live_windows(at: datetime | None = None, within_hours: float | None = None) -> dict[int, float]:
+    """{wedding id: end of its live window (unix seconds)} for weddings live at `at` or
+    starting within `within_hours` (default: the warming horizon)."""
     from django.utils import timezone
 
+    from apps.caching.warming import HORIZON_HOURS
     from apps.weddings.live import live_weddings, live_window
 
+    hours = HORIZON_HOURS if within_hours is None else within_hours
     now = at or timezone.now()
-    return {w.id: live_window(w)[1].timestamp() for w in live_weddings(at=now)}
+    weddings = live_weddings(at=now, within_hours=hours)
+    return {w.id: live_window(w)[1].timestamp() for w in weddings}
 
 
 def live_pin_until(tags: tuple) -> float | None:

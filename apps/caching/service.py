@@ -466,6 +466,21 @@ class TwoTierCache:
         entry = self.l1.peek(key)
         return entry.value if entry is not None and entry.expires > self.clock() else None
 
+    def held(self, keys: list[str]) -> list[bool]:
+        """Whether each key is held: in Redis (one round trip), else in this process's L1
+        (no Redis configured, or Redis unreachable)."""
+        if keys and self._l2_ready():
+            try:
+                pipe = self._redis.pipeline(transaction=False)
+                for key in keys:
+                    pipe.exists(self.ns + "v:" + key)
+                found = [bool(n) for n in pipe.execute()]
+                self._redis_ok()
+                return found
+            except Exception as exc:
+                self._redis_failed(exc)
+        return [self.peek(key) is not None for key in keys]
+
     # --- invalidation ---------------------------------------------------------------
     def invalidate(self, key: str) -> None:
         self._invalidate([key], [])
@@ -889,11 +904,20 @@ def aggregate_stats() -> dict:
 
 
 def _build() -> TwoTierCache:
-    from apps.caching.pinning import live_pin_until
+    from apps.caching import pinning
 
-    return TwoTierCache(
-        redis_url=conf.redis_url(), prefix=conf.redis_prefix(), pin_resolver=live_pin_until
+    built = TwoTierCache(
+        redis_url=conf.redis_url(), prefix=conf.redis_prefix(), pin_resolver=pinning.live_pin_until
     )
+
+    def calendar_changed(keys: list, tags: list) -> None:
+        # A wedding written anywhere (its tag invalidated): which weddings to pin may have
+        # changed too, so re-read them on the next store instead of within 30 s.
+        if any(tag.startswith("wedding:") for tag in tags):
+            pinning.forget()
+
+    built.on_invalidate(calendar_changed)
+    return built
 
 
 cache = _build()

@@ -9,10 +9,13 @@ from django.shortcuts import render
 
 from apps.accounts.roles import is_operator
 from apps.caching.service import aggregate_stats
+from apps.caching.warming import coverage
 
 
 @login_required
 def cache_page(request: HttpRequest) -> HttpResponse:
     if not is_operator(request.user):
         raise PermissionDenied("Operations staff only.")
-    return render(request, "caching/index.html", {"stats": aggregate_stats()})
+    return render(
+        request, "caching/index.html", {"stats": {**aggregate_stats(), "warming": coverage()}}
+    )

@@ -34,7 +34,13 @@ def warm_upcoming(
     at: datetime | None = None,
     progress: Callable[[Iterable[int], int], Iterable[int]] | None = None,
 ) -> dict:
-    """Load every upcoming wedding's bundle and its suppliers' maps; returns counts."""
+    """Load every upcoming wedding's bundle and its suppliers' maps; returns counts.
+
+    What is loaded is pinned (apps.caching.pinning) until the wedding's day is over, so it
+    stays warm between hourly runs."""
+    from apps.caching import pinning
+
+    pinning.forget()  # pin what this run loads by the calendar as it is now
     ids = upcoming_wedding_ids(hours, at)
     iterator = progress(ids, len(ids)) if progress else ids
     warmed = 0
@@ -42,3 +48,26 @@ def warm_upcoming(
         if warm_wedding(wedding_id):
             warmed += 1
     return {"weddings": len(ids), "warmed": warmed, "hours": hours}
+
+
+def coverage(hours: float = HORIZON_HOURS, at: datetime | None = None) -> dict:
+    """How many weddings starting within `hours` (not live yet) have their bundle warm.
+
+    Warm means held in Redis (the tier every process shares), or in this process's L1 on
+    the embedded default (no Redis). Live weddings are left out: the gateway reads (and so
+    loads) their bundles all day; warming is about the ones ahead."""
+    from apps.caching.bundles import bundle_key
+    from apps.caching.service import cache
+    from apps.weddings.live import lead
+    from apps.weddings.models import Wedding
+
+    now = at or timezone.now()
+    ids = list(
+        Wedding.objects.filter(
+            starts_at__gt=now + lead(), starts_at__lte=now + timedelta(hours=hours)
+        )
+        .exclude(status=Wedding.Status.CANCELLED)
+        .values_list("id", flat=True)
+    )
+    warm = sum(cache.held([bundle_key(pk) for pk in ids]))
+    return {"hours": hours, "upcoming": len(ids), "warm": warm, "cold": len(ids) - warm}

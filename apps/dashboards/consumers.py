@@ -10,6 +10,8 @@ every push_ops event (e.g. {"op": "alert"}), error {"code", "message"}.
 
 from __future__ import annotations
 
+import time
+
 import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -101,7 +103,10 @@ class OpsConsumer(QuietWhenDropped, AsyncWebsocketConsumer):
             name: {"stream": stream, "seq": seq}
             for (stream, name), seq in zip(wanted.items(), seqs, strict=True)
         }
-        await self.send(text_data=orjson.dumps({"op": "subscribed", "series": body}).decode())
+        # `ts`: the subscription is in force from here on; a snapshot read after it misses
+        # no sample (the page skips its catch-up reload then).
+        frame = {"op": "subscribed", "series": body, "ts": time.time()}
+        await self.send(text_data=orjson.dumps(frame).decode())
 
     async def ops_event(self, message: dict) -> None:
         await self.send(text_data=orjson.dumps(message["event"]).decode())

@@ -28,11 +28,47 @@ def seed(ctx: SeedContext) -> None:
     start = max(now - HOURS * 3600, float(newest) + STEP_SECONDS)
     if start >= now:
         return  # samples already run up to now (idempotent re-run)
-    rows = sample_rows(start, now, STEP_SECONDS)
-    total = int((now - start) / STEP_SECONDS) * 21  # samples per tick
+    regions, windows = calendar_windows(start, now)
+    pools = pool_capacities()
+    rows = sample_rows(start, now, STEP_SECONDS, regions=regions, windows=windows, pools=pools)
+    per_tick = 14 + len(regions) + 2 * len(pools)
+    total = int((now - start) / STEP_SECONDS) * per_tick
     batches = iter(lambda: list(itertools.islice(rows, BATCH)), [])
     for batch in ctx.progress(batches, "dashboards: demo samples", total=total // BATCH + 1):
         ingest(batch, now=now)
+
+
+def calendar_windows(start: float, end: float) -> tuple[list[str], list[tuple[str, float, float]]]:
+    """The regions and the live windows of the weddings live at some time in [start, end]."""
+    from datetime import UTC, datetime
+
+    from apps.weddings.live import live_weddings, live_window
+    from apps.weddings.models import Region
+
+    regions = list(Region.objects.order_by("code").values_list("code", flat=True))
+    at = datetime.fromtimestamp(start, UTC)
+    hours = (end - start) / 3600
+    windows = []
+    for wedding in live_weddings(at=at, within_hours=hours):
+        begins, ends = live_window(wedding)
+        windows.append((wedding.venue.region.code, begins.timestamp(), ends.timestamp()))
+    return regions, windows
+
+
+def pool_capacities() -> dict[str, float]:
+    """{pool: gateway connections one unit carries at its target} for the real pools."""
+    try:
+        from apps.scaling import conf
+        from apps.scaling.models import ScalingPolicy
+    except ModuleNotFoundError:
+        return {}
+    per_connection = conf.messages_per_connection()
+    out = {}
+    for policy in ScalingPolicy.objects.filter(enabled=True).order_by("pool"):
+        per_unit = policy.capacity_per_unit * policy.target_utilisation_high
+        # A web unit carries connections; a worker unit messages, which connections send.
+        out[policy.pool] = per_unit if policy.pool == "web" else per_unit / per_connection
+    return out
 
 
 def after_commit(ctx: SeedContext) -> None:

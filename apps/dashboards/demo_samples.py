@@ -1,18 +1,45 @@
-"""A few hours of believable samples for the Wedding Day metrics (demo data only)."""
+"""A few hours of believable samples for the Wedding Day metrics (demo data only).
+
+The series are the real ones: live weddings per region are counted from the calendar's
+own weddings (so the stacked chart agrees with the live tile), and capacity is given for
+the scaling manager's real pools; only gateway load, latency and cache figures are made up.
+"""
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-REGIONS = ("uk", "eu-west", "us-east", "us-west", "au")
-PER_PROCESS = 300  # gateway connections one process carries at the 70 % target
+# A live window of the calendar: (region code, start, end) in unix seconds.
+LiveWindow = tuple[str, float, float]
 
 
-def sample_rows(start: float, end: float, step: float, seed: int = 7) -> Iterator[dict]:
-    """Samples from start to end: a Saturday-afternoon swell with noise and a latency blip."""
+def live_at(t: float, regions: Sequence[str], windows: Sequence[LiveWindow]) -> dict[str, int]:
+    """{region: weddings live at t}, every region present (0 included)."""
+    counts = dict.fromkeys(regions, 0)
+    for region, begins, ends in windows:
+        if begins <= t < ends:
+            counts[region] = counts.get(region, 0) + 1
+    return counts
+
+
+def sample_rows(
+    start: float,
+    end: float,
+    step: float,
+    seed: int = 7,
+    *,
+    regions: Sequence[str] = (),
+    windows: Sequence[LiveWindow] = (),
+    pools: dict[str, float] | None = None,
+) -> Iterator[dict]:
+    """Samples from start to end: a Saturday-afternoon swell with noise and a latency blip.
+
+    `regions` and `windows` give the calendar's live weddings; `pools` maps each scaling
+    pool to the gateway connections one unit of it carries at its target."""
     rng = random.Random(seed)
+    pools = pools or {}
     t = start
 
     def s(name: str, value: float, **labels: str) -> dict:
@@ -39,22 +66,20 @@ def sample_rows(start: float, end: float, step: float, seed: int = 7) -> Iterato
         for tier, base in (("l1", 0.71), ("l2", 0.83), ("total", 0.94)):
             v = min(1.0, base - 0.02 * (blip - 1) + rng.gauss(0, 0.01))
             yield s("wedsync_cache_hit_ratio", v, tier=tier)
-        # Capacity in gateway processes; the current pool lags the desired one by 10 minutes.
-        yield s(
-            "wedsync_capacity_desired",
-            math.ceil(2600 * swell_at(t + 900) / PER_PROCESS),
-            pool="gateway",
-        )
-        yield s(
-            "wedsync_capacity_current",
-            math.ceil(2600 * swell_at(t - 600) / PER_PROCESS),
-            pool="gateway",
-        )
-        quarter = math.floor(t / 900)
-        for i, region in enumerate(REGIONS):
-            # Weddings start and end on the quarter hour: a step curve, not noise.
-            jitter = random.Random(quarter * 10 + i).gauss(0, 0.6)
-            yield s("wedsync_weddings_live", max(0, round((6 - i) * swell + jitter)), region=region)
+        # Capacity per pool; the current units lag the desired ones by 10 minutes.
+        for pool, per_unit in pools.items():
+            yield s(
+                "wedsync_capacity_desired",
+                math.ceil(2600 * swell_at(t + 900) / per_unit),
+                pool=pool,
+            )
+            yield s(
+                "wedsync_capacity_current",
+                math.ceil(2600 * swell_at(t - 600) / per_unit),
+                pool=pool,
+            )
+        for region, n in sorted(live_at(t, regions, windows).items()):
+            yield s("wedsync_weddings_live", n, region=region)
         yield s("wedsync_db_up", 1)
         yield s("wedsync_db_latency_ms", max(0.3, 1.4 + rng.gauss(0, 0.3)))
         yield s("wedsync_redis_up", 1)

@@ -122,16 +122,29 @@ def chart_figure(
     uirevision: str = "",
     max_points: int | None = MAX_POINTS,
     stack: bool = False,
+    now: float | None = None,
 ) -> dict:
-    """A Plotly figure (as a dict) with one line per series; x in epoch ms."""
+    """A Plotly figure (as a dict) with one line per series; x in epoch ms.
+
+    A series that says its bucket width (`step`) may end in a bucket still filling at
+    `now`: that point is drawn apart, dotted ("partial"), and the solid line stops at the
+    last complete bucket, so a sum or a count does not read as a drop at the right edge."""
     traces = []
+    partials = []
     many_queries = len(queries) > 1
     for qi, (query, series_list) in enumerate(zip(queries, series_by_query, strict=True)):
         for series in series_list:
             pts = series["points"]
             if max_points:
                 pts = downsample(pts, max_points)
+            partial = _partial_tail(pts, series.get("step"), now)
+            if partial:
+                pts = pts[:-1]
             trace_extra = {"stackgroup": "one"} if stack else {}
+            colour = PALETTE[len(traces) % len(PALETTE)]
+            key = series_key(series["name"], series.get("labels"))
+            if partial and not stack:  # (a dotted segment cannot sit in a stack: dropped)
+                partials.append(_partial_trace(partial, colour, key, unit))
             traces.append(
                 {
                     "type": "scatter",
@@ -139,11 +152,8 @@ def chart_figure(
                     "name": trace_name(series, query, many_queries),
                     "x": [round(t * 1000) for t, _ in pts],
                     "y": [_clean(v) for _, v in pts],
-                    "line": {
-                        "width": 1 if stack else 2,
-                        "color": PALETTE[len(traces) % len(PALETTE)],
-                    },
-                    "meta": {"key": series_key(series["name"], series.get("labels")), "q": qi},
+                    "line": {"width": 1 if stack else 2, "color": colour},
+                    "meta": {"key": key, "q": qi},
                     **trace_extra,
                     "hovertemplate": "%{y:.4~g}"
                     + (f" {unit}" if unit else "")
@@ -159,14 +169,42 @@ def chart_figure(
             "ticksuffix": f" {unit}" if unit else "",
             "automargin": True,
         },
-        "legend": {"orientation": "h", "y": -0.18, "x": 0},
+        # Above the plot: below it, the legend sat on the time axis' labels.
+        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
         "showlegend": len(traces) > 1,
         "shapes": threshold_shapes(thresholds),
         "hovermode": "x unified",
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
     }
-    return {"data": traces, "layout": layout}
+    if len(traces) > 1:
+        layout["margin"]["t"] = 30
+    return {"data": traces + partials, "layout": layout}
+
+
+def _partial_tail(pts: list, step: float | None, now: float | None) -> list | None:
+    """[[t, v] of the last complete bucket, [t, v] of the partial one] when the last
+    bucket [t, t + step) has not ended by `now`; else None."""
+    if not step or now is None or len(pts) < 2:
+        return None
+    t, _ = pts[-1]
+    return [list(pts[-2]), list(pts[-1])] if t + step > now else None
+
+
+def _partial_trace(tail: list, colour: str, key: str, unit: str) -> dict:
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": "partial bucket",
+        "showlegend": False,
+        "x": [round(t * 1000) for t, _ in tail],
+        "y": [_clean(v) for _, v in tail],
+        "line": {"width": 2, "color": colour, "dash": "dot"},
+        "marker": {"size": [0, 6], "symbol": "circle-open", "color": colour},
+        "meta": {"key": key + "#partial", "partial": True},
+        "hovertemplate": "%{y:.4~g}" + (f" {unit}" if unit else "") + " (bucket still filling)"
+        "<extra></extra>",
+    }
 
 
 def reduce_values(values: Iterable[float], how: str = "sum") -> float | None:
@@ -248,10 +286,32 @@ def _component(name: str, state: str, detail: str, row: dict | None, now: float)
     return {"component": name, "state": state, "detail": detail}
 
 
-def status_components(latest: dict[str, list[dict]], now: float) -> list[dict]:
+# In the embedded default (`make run`) there is no Redis and no Celery worker: their tiles
+# say so instead of going Unknown, which reads as an outage.
+NOT_USED_EMBEDDED = {
+    "Redis": "not used in the embedded mode (local-memory cache, in-process channel layer)",
+    "Celery workers": "not used in the embedded mode: jobs run inside the server process",
+}
+
+
+def status_components(
+    latest: dict[str, list[dict]], now: float, *, embedded: bool = False
+) -> list[dict]:
     """State of each service, from the latest values of the collectors' metrics.
 
-    States: ok, warn, crit, unknown (no sample, or the newest is over a minute old)."""
+    States: ok, warn, crit, unknown (no sample, or the newest is over STALE_SECONDS old),
+    off (the service is not part of this deployment: embedded=True)."""
+    out = _status_components(latest, now)
+    if embedded:
+        for c in out:
+            if c["component"] in NOT_USED_EMBEDDED:
+                c.update(state="off", detail=NOT_USED_EMBEDDED[c["component"]])
+            elif c["component"] == "PostgreSQL":
+                c["component"] = "Database (SQLite)"
+    return out
+
+
+def _status_components(latest: dict[str, list[dict]], now: float) -> list[dict]:
     out = []
     missing = "no samples yet"
 

@@ -72,3 +72,28 @@ class Widget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dashboard.slug}: {self.title}"
+
+
+class DashboardVersion(models.Model):
+    """The whole dashboard (its export document) after one change, numbered from 1.
+
+    Shared dashboards are edited by every operator: a removed widget must be one click
+    from coming back, as Grafana's dashboard versions are."""
+
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    document = models.JSONField()
+    note = models.CharField(max_length=200, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dashboard", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dashboard", "number"], name="dashboard_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dashboard.slug} v{self.number}"

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.dashboards.models import Dashboard, Widget
-from apps.dashboards.specs import SpecError, clean_dashboard, clean_widget
+from apps.accounts.fields import SchemaJSONField, SlugRelatedField
+from apps.dashboards.models import GRID_COLUMNS, MAX_HEIGHT, Dashboard, DashboardVersion, Widget
+from apps.dashboards.specs import (
+    OPTIONS_SCHEMA,
+    QUERIES_SCHEMA,
+    THRESHOLDS_SCHEMA,
+    SpecError,
+    clean_dashboard,
+    clean_widget,
+)
 
 
 class WidgetSerializer(serializers.ModelSerializer):
-    dashboard = serializers.SlugRelatedField(slug_field="slug", queryset=Dashboard.objects.all())
+    dashboard = SlugRelatedField(slug_field="slug", queryset=Dashboard.objects.all())
+    # Checked by specs.clean_widget in validate(); the schemas say what it accepts.
+    queries = SchemaJSONField(schema=QUERIES_SCHEMA, required=False)
+    thresholds = SchemaJSONField(schema=THRESHOLDS_SCHEMA, required=False)
+    options = SchemaJSONField(schema=OPTIONS_SCHEMA, required=False)
 
     class Meta:
         model = Widget
@@ -17,6 +29,11 @@ class WidgetSerializer(serializers.ModelSerializer):
             "id", "dashboard", "kind", "title", "queries", "thresholds", "unit", "options",
             "position", "width", "height",
         ]  # fmt: skip
+        extra_kwargs = {
+            "position": {"max_value": 10_000},
+            "width": {"min_value": 1, "max_value": GRID_COLUMNS},
+            "height": {"min_value": 1, "max_value": MAX_HEIGHT},
+        }
 
     def validate(self, attrs: dict) -> dict:
         merged = {**self._current(), **{k: v for k, v in attrs.items() if k != "dashboard"}}
@@ -35,7 +52,9 @@ class WidgetSerializer(serializers.ModelSerializer):
 
 
 class DashboardSerializer(serializers.ModelSerializer):
-    owner = serializers.CharField(source="owner.username", read_only=True, default=None)
+    owner = serializers.CharField(
+        source="owner.username", read_only=True, default=None, allow_null=True
+    )
     widgets = WidgetSerializer(many=True, read_only=True)
     slug = serializers.SlugField(max_length=80, required=False)
     url = serializers.SerializerMethodField()
@@ -80,3 +99,18 @@ class ImportResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     slug = serializers.CharField()
     url = serializers.CharField()
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    # None for the version kept from before the first recorded change (no author).
+    author = serializers.CharField(
+        source="author.username", read_only=True, default=None, allow_null=True
+    )
+    widget_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DashboardVersion
+        fields = ["number", "created_at", "author", "note", "widget_count"]
+
+    def get_widget_count(self, obj: DashboardVersion) -> int:
+        return len(obj.document.get("widgets") or [])

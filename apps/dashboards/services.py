@@ -10,7 +10,7 @@ from django.utils.text import slugify
 
 from apps.accounts.roles import is_admin, is_operator
 from apps.dashboards.models import Dashboard, Widget
-from apps.dashboards.specs import EXPORT_FORMAT, RESERVED_SLUGS, clean_dashboard
+from apps.dashboards.specs import EXPORT_FORMAT, RESERVED_SLUGS, SpecError, clean_dashboard
 
 WIDGET_FIELDS = (
     "kind",
@@ -41,6 +41,17 @@ def can_edit(user: Any, dashboard: Dashboard) -> bool:
     return is_admin(user) or dashboard.shared or dashboard.owner_id == user.pk
 
 
+def can_delete(user: Any, dashboard: Dashboard) -> bool:
+    """A private dashboard: whoever may edit it. A shared one: its owner or an admin."""
+    if not can_edit(user, dashboard):
+        return False
+    return not dashboard.shared or is_admin(user) or dashboard.owner_id == user.pk
+
+
+def name_taken(name: str) -> bool:
+    return Dashboard.objects.filter(name__iexact=name.strip()).exists()
+
+
 def unique_slug(base: str, exclude_id: int | None = None) -> str:
     root = (slugify(base) or "dashboard")[:70]
     slug, n = root, 2
@@ -69,6 +80,11 @@ def import_dashboard(document: Any, owner: Any) -> Dashboard:
 
     An existing slug is never overwritten: the import gets a fresh slug ("-2", "-3"...)."""
     fields, widgets = clean_dashboard(document)
+    if name_taken(fields["name"]):
+        # Two dashboards of one name cannot be told apart in the list: ask for another.
+        raise SpecError(
+            {"name": f"a dashboard named {fields['name']!r} exists already; choose another name."}
+        )
     fields["slug"] = unique_slug(fields["slug"] or fields["name"])
     dashboard = Dashboard.objects.create(owner=owner, **fields)
     Widget.objects.bulk_create(

@@ -47,10 +47,34 @@ def _number(value: Any, path: str, errors: dict) -> float | None:
     return float(value)
 
 
+def clean_promql(raw: dict, path: str, errors: dict) -> dict:
+    """A chart query written in PromQL: {"promql": expr, "label"?}."""
+    from apps.monitoring.promql.engine import PromQLError, evaluate
+
+    expr = raw.get("promql")
+    if not isinstance(expr, str) or not expr.strip() or len(expr) > 2000:
+        errors[f"{path}.promql"] = "must be a PromQL expression of at most 2,000 characters."
+        return {}
+    try:
+        # One evaluation at "now" also finds what parses but is not supported (a function).
+        import time
+
+        evaluate(expr, time.time(), time.time(), 1.0)
+    except PromQLError as exc:
+        errors[f"{path}.promql"] = str(exc)
+    label = raw.get("label") or ""
+    out = {"promql": expr.strip()}
+    if isinstance(label, str) and label and len(label) <= 60:
+        out["label"] = label
+    return out
+
+
 def clean_query(raw: Any, path: str, errors: dict) -> dict:
     if not isinstance(raw, dict):
-        errors[path] = "must be an object {name, matchers, agg}."
+        errors[path] = "must be an object {name, matchers, agg} or {promql}."
         return {}
+    if "promql" in raw:
+        return clean_promql(raw, path, errors)
     name = raw.get("name")
     if not isinstance(name, str) or not METRIC_NAME.match(name):
         errors[f"{path}.name"] = "must be a metric name like wedsync_gateway_connections."
@@ -110,6 +134,8 @@ def clean_widget(raw: Any, path: str, errors: dict) -> dict:
         queries = [
             clean_query(q, f"{prefix}queries[{i}]", errors) for i, q in enumerate(queries_raw)
         ]
+    if kind != WidgetKind.CHART and any("promql" in q for q in queries):
+        errors[f"{prefix}queries"] = "only chart widgets take PromQL queries."
     if kind in QUERY_KINDS and not queries_raw and f"{prefix}queries" not in errors:
         errors[f"{prefix}queries"] = f"a {kind} widget needs at least one query."
     unit = raw.get("unit") or ""
@@ -149,8 +175,10 @@ def clean_dashboard(raw: Any) -> tuple[dict, list[dict]]:
         errors["slug"] = "must be lowercase letters, digits, '-' or '_' (at most 80)."
     elif slug in RESERVED_SLUGS and not raw.get("format"):
         errors["slug"] = f"{slug!r} is reserved; choose another."
-    default_range = raw.get("default_range") or "1h"
-    if default_range not in RANGE_SECONDS:
+    default_range = raw.get("default_range")
+    default_range = "1h" if default_range in (None, "") else default_range
+    # A list here raised TypeError (unhashable) in the dict lookup: 500 (issue 15).
+    if not isinstance(default_range, str) or default_range not in RANGE_SECONDS:
         errors["default_range"] = f"must be one of {', '.join(RANGE_SECONDS)}."
     tags = raw.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) and len(t) <= 40 for t in tags):
@@ -179,3 +207,85 @@ def clean_dashboard(raw: Any) -> tuple[dict, list[dict]]:
         "tags": sorted(set(tags)),
     }
     return dashboard, widgets
+
+
+# --- the same rules as OpenAPI schemas (published by the API; kept beside the checks) ----
+
+_NON_BLANK = r"\S"
+QUERY_SCHEMA = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "pattern": METRIC_NAME.pattern},
+        "matchers": {
+            "type": "object",
+            "nullable": True,
+            "additionalProperties": {"type": "string"},
+            "example": {"pool": "web"},
+        },
+        "agg": {"type": "string", "enum": list(AGGS)},
+        "label": {"type": "string", "maxLength": 60},
+    },
+    "example": {"name": "wedsync_gateway_connections", "agg": "avg"},
+}
+QUERIES_SCHEMA = {
+    "type": "array",
+    "maxItems": MAX_QUERIES,
+    "items": QUERY_SCHEMA,
+    "description": "A metric or chart widget needs at least one query.",
+}
+THRESHOLDS_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "properties": {
+        "warn": {"type": "number", "nullable": True},
+        "crit": {"type": "number", "nullable": True},
+        "direction": {"type": "string", "enum": list(DIRECTIONS)},
+    },
+    "description": "warn must come before crit in the direction (above: warn <= crit).",
+}
+OPTIONS_SCHEMA = {"type": "object", "nullable": True, "description": "Kind-specific extras."}
+WIDGET_SCHEMA = {
+    "type": "object",
+    "required": ["kind", "title"],
+    "properties": {
+        "kind": {"type": "string", "enum": list(WidgetKind.values)},
+        "title": {"type": "string", "minLength": 1, "maxLength": 120, "pattern": _NON_BLANK},
+        "queries": QUERIES_SCHEMA,
+        "thresholds": THRESHOLDS_SCHEMA,
+        "unit": {"type": "string", "maxLength": 16},
+        "options": OPTIONS_SCHEMA,
+        "position": {"type": "integer", "minimum": 0, "maximum": 10_000},
+        "width": {"type": "integer", "minimum": 1, "maximum": GRID_COLUMNS},
+        "height": {"type": "integer", "minimum": 1, "maximum": MAX_HEIGHT},
+    },
+}
+DOCUMENT_SCHEMA = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "format": {"type": "string", "enum": [EXPORT_FORMAT]},
+        "name": {"type": "string", "minLength": 1, "maxLength": 120, "pattern": _NON_BLANK},
+        "slug": {
+            "type": "string",
+            "pattern": SLUG.pattern,
+            "description": f"Not one of {', '.join(sorted(RESERVED_SLUGS))}.",
+        },
+        "description": {"type": "string", "maxLength": 300},
+        "shared": {"type": "boolean"},
+        "default_range": {"type": "string", "enum": list(RANGE_SECONDS)},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 40}},
+        "widgets": {"type": "array", "maxItems": MAX_WIDGETS, "items": WIDGET_SCHEMA},
+    },
+    "example": {
+        "format": EXPORT_FORMAT,
+        "name": "Gateway",
+        "widgets": [
+            {
+                "kind": "chart",
+                "title": "Connections",
+                "queries": [{"name": "wedsync_gateway_connections"}],
+            }
+        ],
+    },
+}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from apps.accounts.roles import is_operator
-from apps.dashboards import data, services
+from apps.dashboards import data, services, timerange
 from apps.dashboards.models import RANGE_SECONDS, WidgetKind
 
 
@@ -24,18 +26,62 @@ def dashboard_list(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboards/list.html", {"dashboards": dashboards})
 
 
+def _page_window(request: HttpRequest, default: str) -> tuple[str, str, str]:
+    """(from, to, notice): the URL's window if it is valid, else the default and why."""
+    frm, to = request.GET.get("from", ""), request.GET.get("to", "")
+    if not (frm or to):
+        return f"now-{default}", "now", ""
+    try:
+        timerange.window({"from": frm, "to": to}, default)
+    except timerange.RangeError as exc:
+        notice = f"Time range in the link ignored ({exc}); showing the default."
+        return f"now-{default}", "now", notice
+    return frm or f"now-{default}", to or "now", ""
+
+
+def _first_data_url(request: HttpRequest, dashboard, widgets: list, frm: str, to: str) -> str:
+    """The first snapshot's URL, exactly as dashboard.js asks for it: the page preloads
+    it from its <head>, so the server computes it while the browser loads the scripts
+    (Plotly alone takes ~0.5 s to parse). Empty when the page would ask otherwise."""
+    if set(request.GET) - {"from", "to", "wall"} or to != "now":
+        return ""
+    preset = frm.removeprefix("now-")
+    if frm.startswith("now-") and preset in RANGE_SECONDS:
+        window = f"range={preset}"
+    elif timerange.RELATIVE.match(frm):
+        window = f"from={quote(frm)}&to=now"
+    else:
+        return ""
+    plain_alerts = [
+        w for w in widgets if w.kind == "alert" and w.options.get("section") != "emergency"
+    ]
+    ids = sorted(w.pk for w in widgets if w not in plain_alerts)
+    if not ids:
+        return ""
+    listed = ",".join(map(str, ids))
+    url = f"/api/v1/dashboards/{quote(dashboard.slug)}/data/?{window}&widgets={listed}"
+    return url + ("&alerts=1" if plain_alerts else "")
+
+
 @login_required
 def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
     _require_operator(request)
     dashboard = get_object_or_404(services.visible_dashboards(request.user), slug=slug)
     widgets = list(dashboard.widgets.all())
+    frm, to, notice = _page_window(request, dashboard.default_range)
     config = {
         "slug": dashboard.slug,
         "name": dashboard.name,
         "range": dashboard.default_range,
+        # The window in the page's URL (?from=now-24h&to=now): a reload or a shared link
+        # shows the same one. dashboard.js keeps the URL in step with the buttons.
+        "from": frm,
+        "to": to,
+        "notice": notice,
         "ranges": list(RANGE_SECONDS),
         "rangeSeconds": RANGE_SECONDS,
         "canEdit": services.can_edit(request.user, dashboard),
+        "canDelete": services.can_delete(request.user, dashboard),
         "series": data.subscribed_names(dashboard),
         "kinds": WidgetKind.choices,
         "widgets": [
@@ -54,6 +100,7 @@ def dashboard_detail(request: HttpRequest, slug: str) -> HttpResponse:
             for w in widgets
         ],
     }
+    config["firstDataUrl"] = _first_data_url(request, dashboard, widgets, frm, to)
     return render(
         request,
         "dashboards/detail.html",

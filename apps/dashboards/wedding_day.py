@@ -20,16 +20,20 @@ def _t(warn: float, crit: float, direction: str = "above") -> dict:
 
 WIDGETS: list[dict] = [
     # Row 1: the four numbers that matter at a glance.
+    # Tiles bound to an alert rule ("rule") show the rule's own value, window and thresholds
+    # (apps.alerts.tiles); a tile no rule reads says plainly what it shows ("caption").
     {"kind": "metric", "title": "Gateway connections", "width": 3, "height": 2,
-     "queries": [_q("wedsync_gateway_connections", "last")], "thresholds": _t(4000, 4800)},
+     "options": {"rule": "Gateway connections near quota"},
+     "queries": [_q("wedsync_gateway_connections", "last")], "thresholds": _t(4000, 4500)},
     {"kind": "metric", "title": "Delivery latency p95", "width": 3, "height": 2, "unit": "ms",
+     "options": {"caption": "latest p95 sample; the latency alert reads p99 (1-min average)"},
      "queries": [_q("wedsync_gateway_latency_ms", "last", quantile="p95")],
      "thresholds": _t(150, 300)},
     {"kind": "metric", "title": "Error rate", "width": 3, "height": 2, "unit": "%",
-     "options": {"scale": 100},
+     "options": {"scale": 100, "rule": "Gateway error rate"},
      "queries": [_q("wedsync_gateway_error_rate", "last")], "thresholds": _t(0.01, 0.05)},
     {"kind": "metric", "title": "Cache hit ratio", "width": 3, "height": 2, "unit": "%",
-     "options": {"scale": 100},
+     "options": {"scale": 100, "rule": "Cache hit ratio low"},
      "queries": [_q("wedsync_cache_hit_ratio", "last", tier="total")],
      "thresholds": _t(0.8, 0.6, "below")},
     # Row 2: who is getting married right now, how fast their updates arrive, what is wrong.

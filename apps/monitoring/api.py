@@ -11,10 +11,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from apps.accounts.fields import METRIC_NAME_PATTERN
 from apps.accounts.permissions import StaffReadAdminWrite
+from apps.core.throttling import UserRateThrottle
 from apps.monitoring import conf
 from apps.monitoring.ingest import IngestError, parse_json, parse_prometheus_text, store, validate
 from apps.monitoring.models import ScrapeTarget
@@ -121,15 +122,32 @@ def _instant(raw: str | None, default: float, param: str) -> float:
     return parsed.timestamp()
 
 
+# The query string as the view parses it (issue 15: the schema said "any string", so a client
+# generated from it could not build a valid query).
+_METRIC_NAME = {"type": "string", "pattern": METRIC_NAME_PATTERN, "maxLength": 200}
+_INSTANT = {
+    "type": "string",
+    "pattern": (
+        r"^(1[5-9][0-9]{8}(\.[0-9]{1,6})?"
+        r"|20[2-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z)$"
+    ),
+    "example": "1764806400",
+}
+
+
 class MetricsQueryView(APIView):
     permission_classes = [OperatorRead]
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("name", str, required=True),
-            OpenApiParameter("start", str, description="unix seconds or ISO 8601; default end-1h"),
-            OpenApiParameter("end", str, description="unix seconds or ISO 8601; default now"),
-            OpenApiParameter("step", float, description="seconds per point"),
+            OpenApiParameter("name", _METRIC_NAME, required=True),
+            OpenApiParameter("start", _INSTANT, description="unix s or ISO 8601; default end-1h"),
+            OpenApiParameter("end", _INSTANT, description="unix s or ISO 8601; default now"),
+            OpenApiParameter(
+                "step",
+                {"type": "number", "minimum": 1, "maximum": 86400},
+                description="seconds per point",
+            ),
             OpenApiParameter("agg", str, enum=["avg", "min", "max", "sum", "count", "last", "p95"]),
             OpenApiParameter(
                 "label.KEY", str, description="label matcher, e.g. label.queue=celery"

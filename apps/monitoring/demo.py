@@ -18,7 +18,17 @@ from apps.monitoring.models import Sample, ScrapeTarget, Series
 from apps.monitoring.rollups import rollup_all
 
 HOURS = 6
-SELF_SCRAPE_KEEP = r"(process|python)_.*"
+# What /metrics has that the built-in collection does not store already: the process
+# figures (one process; the full stack's merged multiprocess exposition has none), and the
+# counters and the latency histogram of the Prometheus client (the multiprocess ones).
+SELF_SCRAPE_KEEP = (
+    r"(process|python)_.*"
+    r"|wedsync_(gateway_messages_in|gateway_deliveries|cache_requests|ingest_samples"
+    r"|ingest_rejected_batches)_total"
+    r"|wedsync_gateway_delivery_latency_seconds_(bucket|count|sum)"
+)
+# Earlier demo seeds' filter: it matched nothing the full stack's /metrics exposes.
+OLD_KEEPS = ("", r"(process|python)_.*")
 EVERY = 30  # seconds between demo points
 
 
@@ -77,8 +87,8 @@ def seed(ctx: SeedContext) -> None:
             ingest(batch)
         rollup_all()
     port = os.environ.get("PORT", "8000")
-    # Only the process figures (CPU, memory, GC): the wedsync_* series of /metrics are
-    # the ones the built-in collection stores already, and would be counted twice.
+    # Not the gauges of /metrics: the built-in collection stores those already, and they
+    # would be counted twice (see SELF_SCRAPE_KEEP).
     target, _ = ScrapeTarget.objects.get_or_create(
         name="wedsync-ops self",
         defaults={
@@ -87,6 +97,6 @@ def seed(ctx: SeedContext) -> None:
             "labels": {"job": "wedsync-ops"},
         },
     )
-    if not target.keep:  # demo databases seeded before the filter existed
+    if target.keep in OLD_KEEPS:  # demo databases seeded with an older filter
         target.keep = SELF_SCRAPE_KEEP
         target.save(update_fields=["keep"])

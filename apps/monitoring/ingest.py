@@ -444,7 +444,13 @@ def _store_once(batch: Batch, mode: str) -> None:
             _write_other(rows)
         else:
             _write_postgresql(rows, mode)
-        announced = list(zip(batch.names, batch.labels, batch.ts, batch.values, strict=True))
+        # NaN and staleness markers (remote write) are stored but are no measurement to
+        # tell alert rules or widgets about.
+        announced = [
+            s
+            for s in zip(batch.names, batch.labels, batch.ts, batch.values, strict=True)
+            if isfinite(s[3])
+        ]
         transaction.on_commit(lambda: _announce(announced))
         earliest = float(rows[1].min())
         if earliest < (batch.now or time.time()) - conf.ROLLUP_LOOKBACK:

@@ -164,6 +164,7 @@ def query_range(
             .values_list("series_id", "ts", "value")
         )
         data = np.array(list(rows), dtype=float).reshape(-1, 3)
+        data = data[~np.isnan(data[:, 2])]  # NaN / staleness markers from remote write
         for sid, part in _split_by_series(data):
             result[sid] = _aggregate_raw(part[:, 0], part[:, 1], start, chosen.step, agg)
     else:

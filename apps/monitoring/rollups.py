@@ -29,17 +29,25 @@ def _bucket_expr(resolution: int) -> str:
     return f"CAST(ts / {resolution} AS INTEGER) * {resolution}"
 
 
+def _measured() -> str:
+    # Remote write stores NaN and staleness markers (PostgreSQL only); they are no
+    # measurement for min/max/sum. PostgreSQL's NaN equals NaN, so test with <>.
+    return "AND value <> 'NaN'::float8" if connection.vendor == "postgresql" else ""
+
+
 def _upsert_sql(resolution: int) -> str:
+    measured = _measured()
     bucket = _bucket_expr(resolution)
     if resolution == Rollup.MINUTE:
         inner = (
             f"SELECT series_id, {bucket} AS bucket, min(value) AS mn, max(value) AS mx, "
             f"sum(value) AS sm, count(*) AS cnt FROM monitoring_sample "
-            f"WHERE ts >= %s AND ts < %s GROUP BY series_id, {bucket}"
+            f"WHERE ts >= %s AND ts < %s {measured} GROUP BY series_id, {bucket}"
         )
         last = (
             "SELECT s.value FROM monitoring_sample s WHERE s.series_id = g.series_id "
-            f"AND s.ts >= g.bucket AND s.ts < g.bucket + {resolution} ORDER BY s.ts DESC LIMIT 1"
+            f"AND s.ts >= g.bucket AND s.ts < g.bucket + {resolution} "
+            f"{measured.replace('value', 's.value')} ORDER BY s.ts DESC LIMIT 1"
         )
     else:
         inner = (

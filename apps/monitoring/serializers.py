@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.monitoring.ingest import LABEL_NAME
+from apps.accounts.fields import LabelMapField
+from apps.monitoring import conf
 from apps.monitoring.models import ScrapeTarget
 
 
@@ -13,6 +14,13 @@ class ScrapeTargetSerializer(serializers.ModelSerializer):
         write_only=True, required=False, allow_blank=True, max_length=500
     )
     has_bearer_token = serializers.SerializerMethodField()
+    labels = LabelMapField(
+        required=False,
+        max_items=conf.MAX_LABELS,
+        value_max_length=conf.MAX_LABEL_VALUE_LENGTH,
+        example={"job": "billing"},
+        help_text="Added to every sample scraped from the target.",
+    )
 
     class Meta:
         model = ScrapeTarget
@@ -46,13 +54,3 @@ class ScrapeTargetSerializer(serializers.ModelSerializer):
         if not url.lower().startswith(("http://", "https://")):
             raise serializers.ValidationError("Only http:// and https:// targets can be scraped.")
         return url
-
-    def validate_labels(self, labels: object) -> dict:
-        if not isinstance(labels, dict):
-            raise serializers.ValidationError("Must be an object of label name to string value.")
-        for key, value in labels.items():
-            if not LABEL_NAME.match(key) or key.startswith("__"):
-                raise serializers.ValidationError(f"{key!r} is not a label name.")
-            if not isinstance(value, str):
-                raise serializers.ValidationError(f"Value of {key!r} must be a string.")
-        return labels

@@ -92,7 +92,13 @@ def _make_redis_breaker() -> CircuitBreaker:
     from apps.realtime.conf import conf
 
     cfg = conf()
-    return CircuitBreaker("redis", cfg.breaker_failures, cfg.breaker_reset_s, on_change=_export)
+    breaker = CircuitBreaker("redis", cfg.breaker_failures, cfg.breaker_reset_s, on_change=_export)
+    # Exposed from the start (0: closed), not only after its first change: a dashboard or
+    # an alert on it must not read "no data" as "fine".
+    from apps.core.metrics import gateway_breaker_open
+
+    gateway_breaker_open.labels(breaker="redis").set(0)
+    return breaker
 
 
 # One per process: the hub (async) and publish() (sync threads) share what they learn.

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from apps.realtime.conf import conf
 from apps.realtime.health import health_report
+
+
+def error_rate(server_errors_per_s: float, frames_per_s: float, min_frames_per_s: float) -> float:
+    """The gateway's own failures as a share of what it handled, 0 below a minimum volume.
+
+    Client protocol errors are not in it (a supplier app's bad frame is not an outage; they
+    are counted in wedsync_gateway_client_errors_per_s), and over a handful of frames a
+    single failure would read as 100 % and page on-call."""
+    handled = server_errors_per_s + frames_per_s
+    if handled < min_frames_per_s or handled <= 0:
+        return 0.0
+    return round(server_errors_per_s / handled, 4)
 
 
 def collect() -> list[dict]:
@@ -32,13 +45,20 @@ def collect() -> list[dict]:
         },
     ]
     frames = report["messages_out_per_s"] or 0.0
-    errors = report["errors_per_s"] or 0.0
+    server = report.get("server_errors_per_s") or 0.0
+    minimum = conf().error_rate_min_frames_per_s
     samples.append(
         {
             "name": "wedsync_gateway_error_rate",
             "labels": {},
-            # Error frames per second as a share of all frames sent (0 when idle).
-            "value": round(errors / max(1.0, errors + frames), 4),
+            "value": error_rate(server, frames, minimum),
+        }
+    )
+    samples.append(
+        {
+            "name": "wedsync_gateway_client_errors_per_s",
+            "labels": {},
+            "value": report["errors_per_s"] or 0.0,
         }
     )
     for quantile in ("p50", "p95", "p99"):

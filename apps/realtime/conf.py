@@ -33,6 +33,16 @@ class GatewayConf:
     # Seconds a token -> supplier grant is reused by handshakes when no revocation
     # message arrives (apps.realtime.tokens); 0 looks every handshake up.
     auth_ttl_s: float
+    # wedsync_gateway_error_rate is 0 below this many frames per second: one failure over
+    # a handful of frames is no rate to page anyone about.
+    error_rate_min_frames_per_s: float
+    # Reconnect backoff told to clients (hello) where no venue profile says otherwise, and
+    # its ceiling; on a restart (SIGTERM) connections are closed with 1012 spread over
+    # `restart_spread_s`, each told to come back within `restart_reconnect_max_ms`.
+    reconnect_min_ms: int
+    reconnect_max_ms: int
+    restart_spread_s: float
+    restart_reconnect_max_ms: int
 
 
 def conf() -> GatewayConf:
@@ -51,4 +61,9 @@ def conf() -> GatewayConf:
         stats_ttl_s=_env.float("GATEWAY_STATS_TTL", default=10.0),
         profile_ttl_s=_env.float("GATEWAY_PROFILE_TTL", default=30.0),
         auth_ttl_s=_env.float("GATEWAY_AUTH_TTL", default=10.0),
+        error_rate_min_frames_per_s=_env.float("GATEWAY_ERROR_RATE_MIN_FRAMES", default=5.0),
+        reconnect_min_ms=_env.int("GATEWAY_RECONNECT_MIN_MS", default=500),
+        reconnect_max_ms=_env.int("GATEWAY_RECONNECT_MAX_MS", default=20_000),
+        restart_spread_s=_env.float("GATEWAY_RESTART_SPREAD", default=3.0),
+        restart_reconnect_max_ms=_env.int("GATEWAY_RESTART_RECONNECT_MAX_MS", default=5_000),
     )

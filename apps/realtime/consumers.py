@@ -4,9 +4,13 @@ Not a Channels consumer on purpose: a Channels consumer opens a channel-layer ch
 connection (a Redis subscription with RedisPubSubChannelLayer) that the data path never
 uses. The hub (apps.realtime.hub) does fan-out; this module only speaks the protocol.
 
+The first frame on every connection is `hello` (Hub.hello): heartbeat, reconnect backoff
+and epoch, so a client knows how to watch the connection and how to come back.
+
 Close codes: 4401 bad token, 4429 over the supplier's connection quota, 1013 Redis
 unavailable (breaker open: try again later), 4408 heartbeat missed, 1008 sustained flood,
-1009 frame over 1 MiB (Daphne's own limit).
+1009 frame over 1 MiB (Daphne's own limit), 1012 the process is restarting (SIGTERM,
+apps.realtime.shutdown).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from urllib.parse import parse_qs
 import orjson
 from channels.db import database_sync_to_async
 
-from apps.realtime import authz, daphne_compat
+from apps.realtime import authz, daphne_compat, shutdown
 from apps.realtime.hub import Connection, Hub, error_frame, get_hub
 from apps.realtime.tokens import tokens
 from apps.realtime.topics import TopicError, validate_topics
@@ -50,6 +54,8 @@ async def gateway(scope, receive, send) -> None:
     if grant is None:
         return await _refuse(send, CLOSE_BAD_TOKEN)
     hub = get_hub()
+    if hub.draining:
+        return await _refuse(send, shutdown.CLOSE_RESTART)
     verdict, lease = await hub.admit(grant.supplier_id, grant.max_connections)
     if verdict == "over_quota":
         return await _refuse(send, CLOSE_OVER_QUOTA)
@@ -62,10 +68,14 @@ async def gateway(scope, receive, send) -> None:
         grant.max_channels_per_connection,
         grant.max_messages_per_second,
         grant.wedding_ids,
+        grant.greeting.heartbeat_s if grant.greeting else None,
     )
+    if conn.wire is not None:
+        shutdown.install()  # under Daphne: SIGTERM closes connections with 1012
     hub.add(conn)
     try:
         await send({"type": "websocket.accept"})
+        await conn.send_text(hub.hello(grant.greeting))
         while True:
             event = await receive()
             kind = event["type"]
@@ -126,6 +136,16 @@ async def _subscribe(hub: Hub, conn: Connection, frame: dict) -> None:
             "bad_since",
             "'since' must map topics of this frame to sequence numbers (integers >= 0).",
         )
+    epochs = frame.get("epoch") or {}
+    if not isinstance(epochs, dict) or any(
+        t not in since or not isinstance(v, str) or len(v) > 64 for t, v in epochs.items()
+    ):
+        return await _error(
+            hub,
+            conn,
+            "bad_epoch",
+            "'epoch' must map topics of 'since' to the epoch strings the server gave.",
+        )
     total = len(set(conn.topics) | set(topics))
     if total > conn.max_topics:
         return await _error(
@@ -153,7 +173,12 @@ async def _subscribe(hub: Hub, conn: Connection, frame: dict) -> None:
             topics=refused,
         )
     if allowed:
-        await hub.subscribe(conn, allowed, {t: v for t, v in since.items() if t in allowed})
+        await hub.subscribe(
+            conn,
+            allowed,
+            {t: v for t, v in since.items() if t in allowed},
+            {t: v for t, v in epochs.items() if t in allowed},
+        )
 
 
 async def _unsubscribe(hub: Hub, conn: Connection, frame: dict) -> None:

@@ -144,6 +144,14 @@ def wire_of(send: Callable) -> object | None:
     return None
 
 
+def close_with_reason(wire, code: int, reason: str) -> bool:
+    """Close with a reason (Daphne's ASGI close drops it); False if not open."""
+    if wire.state != _STATE_OPEN:
+        return False
+    wire.sendCloseFrame(code=code, reasonUtf8=reason.encode()[:123], isReply=False)
+    return True
+
+
 def prepare(text: str) -> object:
     """A text frame, framed once for any number of connections (server frames: no mask)."""
     from autobahn.websocket.protocol import PreparedMessage

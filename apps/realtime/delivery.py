@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ class Delivery:
     replay: int
     compression: bool = False
     wedding_day: bool = False
+    reconnect_backoff_ms: int = 1000  # the first reconnect delay clients are told (hello)
 
 
 def _is_live(wedding, at: datetime) -> bool:
@@ -39,7 +40,9 @@ def delivery_for_topic(topic: str, at: datetime | None = None) -> Delivery:
 
     cfg = conf()
     kind, ident = parse_topic(topic)
-    default = Delivery(cfg.default_heartbeat_s, 0, cfg.default_replay)
+    default = Delivery(
+        cfg.default_heartbeat_s, 0, cfg.default_replay, reconnect_backoff_ms=cfg.reconnect_min_ms
+    )
     if kind != "wedding":
         return default
     wedding = Wedding.objects.select_related("venue").filter(pk=ident).first()
@@ -55,6 +58,29 @@ def delivery_for_topic(topic: str, at: datetime | None = None) -> Delivery:
         replay=int(profile.replay_buffer),
         compression=bool(profile.compression),
         wedding_day=live,
+        reconnect_backoff_ms=int(profile.reconnect_backoff_ms or cfg.reconnect_min_ms),
+    )
+
+
+def connection_delivery(wedding_ids: frozenset[int]) -> Delivery:
+    """The profile that governs a connection before it subscribes (the hello frame): the
+    venue of the supplier's wedding that is live now, else of its next one (a
+    photographer's app at a beach is told the beach's heartbeat and backoff)."""
+    from apps.weddings.models import Wedding
+
+    cfg = conf()
+    upcoming = list(
+        Wedding.objects.filter(pk__in=wedding_ids, date__gte=timezone.localdate() - timedelta(1))
+        .exclude(status="cancelled")
+        .order_by("date", "ceremony_time")
+        .values_list("pk", flat=True)[:3]
+    )
+    profiles = [deliveries.get(f"wedding:{pk}") for pk in upcoming]
+    live = [p for p in profiles if p.wedding_day]
+    if live or profiles:
+        return (live or profiles)[0]
+    return Delivery(
+        cfg.default_heartbeat_s, 0, cfg.default_replay, reconnect_backoff_ms=cfg.reconnect_min_ms
     )
 
 

@@ -21,6 +21,29 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(ordered[index], 2)
 
 
+def _named(per_supplier: Counter[str]) -> list[dict]:
+    """Connections per supplier with the supplier's name and quota, busiest first: an
+    operator knows "Lumière Photography", not supplier 17."""
+    from apps.weddings.models import Supplier
+
+    ids = [int(k) for k in per_supplier if str(k).isdigit()]
+    known = {
+        str(pk): (name, quota)
+        for pk, name, quota in Supplier.objects.filter(pk__in=ids).values_list(
+            "pk", "name", "max_connections"
+        )
+    }
+    return [
+        {
+            "id": key,
+            "name": known.get(str(key), (None, None))[0],
+            "connections": n,
+            "max_connections": known.get(str(key), (None, None))[1],
+        }
+        for key, n in per_supplier.most_common()
+    ]
+
+
 def health_report() -> dict:
     store = get_store()
     error = None
@@ -49,10 +72,14 @@ def health_report() -> dict:
         "processes": len(procs),
         "connections": int(total("connections")),
         "connections_per_supplier": dict(per_supplier.most_common()),
+        "suppliers": _named(per_supplier),
         "subscriptions": int(total("subscriptions")),
         "messages_in_per_s": in_rate,
         "messages_out_per_s": round(total("deliveries_per_s"), 2),
+        # Error frames answering clients' protocol mistakes (bad JSON, forbidden topics...).
         "errors_per_s": round(total("errors_per_s"), 2),
+        # The gateway's own failures (messages lost to a client, failed dispatches).
+        "server_errors_per_s": round(total("server_errors_per_s"), 2),
         "latency_ms": {
             "p50": _percentile(latencies, 50),
             "p95": _percentile(latencies, 95),

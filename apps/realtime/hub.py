@@ -72,6 +72,7 @@ class Connection:
         "last_seen",
         "next_ping",
         "heartbeat_s",
+        "base_heartbeat_s",
         "closed",
         "tokens",
         "refill_at",
@@ -87,6 +88,7 @@ class Connection:
         max_topics: int,
         rate: int,
         wedding_ids: frozenset[int],
+        heartbeat_s: float | None = None,
     ):
         self.send = send
         self.supplier_id = supplier_id
@@ -103,7 +105,10 @@ class Connection:
         self.flush_handle: asyncio.TimerHandle | None = None
         now = time.monotonic()
         self.last_seen = now
-        self.heartbeat_s = conf().default_heartbeat_s
+        # The interval promised in the hello frame: subscriptions may tighten it, never
+        # loosen it (a client's watchdog is set from the hello).
+        self.base_heartbeat_s = heartbeat_s or conf().default_heartbeat_s
+        self.heartbeat_s = self.base_heartbeat_s
         self.next_ping = now + self.heartbeat_s
         self.closed = False
         self.tokens = float(self.rate * 2)
@@ -120,11 +125,18 @@ class Connection:
         except Exception:  # the socket went away under us; the consumer cleans up
             self.closed = True
 
-    async def close(self, code: int) -> None:
+    async def close(self, code: int, reason: str | None = None) -> None:
         if not self.closed:
             self.closed = True
+            if reason and self.wire is not None:
+                with contextlib.suppress(Exception):  # already gone: nothing to close
+                    daphne_compat.close_with_reason(self.wire, code, reason)
+                return
+            message = {"type": "websocket.close", "code": code}
+            if reason:
+                message["reason"] = reason
             with contextlib.suppress(Exception):  # already gone: nothing to close
-                await self.send({"type": "websocket.close", "code": code})
+                await self.send(message)
 
     async def write(self, raw: str, window_ms: int) -> None:
         """Send now, or coalesce into the venue's batching window."""
@@ -208,21 +220,27 @@ class HubStats:
         self.replayed_messages = 0
         self.replay_gaps = 0
         self.dead_closed = 0
+        # Error frames answering a client's mistake (bad JSON, forbidden topic...), by code.
         self.errors: Counter[str] = Counter()
+        # The gateway's own failures: messages a client lost (replay gaps), failed dispatches.
+        self.server_errors = 0
         self.latency_ms: deque[float] = deque(maxlen=2048)
-        self._last = (time.monotonic(), 0, 0, 0)
+        self._last = (time.monotonic(), 0, 0, 0, 0)
+        self.exported_deliveries = 0
 
-    def rates(self) -> tuple[float, float, float]:
-        """Messages in, deliveries out and error frames per second since the last call."""
+    def rates(self) -> tuple[float, float, float, float]:
+        """Messages in, deliveries out, client error frames and server errors per second
+        since the last call."""
         now = time.monotonic()
-        then, msgs, outs, errs = self._last
+        then, msgs, outs, errs, server = self._last
         span = max(1e-3, now - then)
         err_total = sum(self.errors.values())
-        self._last = (now, self.msgs_in, self.deliveries, err_total)
+        self._last = (now, self.msgs_in, self.deliveries, err_total, self.server_errors)
         return (
             (self.msgs_in - msgs) / span,
             (self.deliveries - outs) / span,
             (err_total - errs) / span,
+            (self.server_errors - server) / span,
         )
 
 
@@ -246,6 +264,8 @@ class Hub:
         self._seq = 0
         self._tasks: set[asyncio.Task] = set()
         self._started = False
+        self.epoch: str | None = None  # the store's (dataset's) epoch, told in hello
+        self.draining = False  # SIGTERM: closing every connection (apps.realtime.shutdown)
         # Leases of closed connections, released together (see _release_later).
         self._releases: list[tuple[int, str]] = []
         self._release_task: asyncio.Task | None = None
@@ -282,6 +302,8 @@ class Hub:
             self.breaker.failure()
             return "unavailable", None
         self.breaker.success()
+        if self.epoch is None:
+            await self.refresh_epoch()
         if not ok:
             self.stats.quota_rejections += 1
             from apps.core.metrics import gateway_quota_rejections
@@ -289,6 +311,30 @@ class Hub:
             gateway_quota_rejections.inc()
             return "over_quota", None
         return "ok", lease
+
+    def hello(self, greeting: Delivery | None) -> str:
+        """The first frame of every connection: how often the server pings (the client's
+        watchdog), how to back off when reconnecting, both shaped by the venue profile
+        that governs the connection, and the epoch of the history it serves."""
+        cfg = self.cfg
+        heartbeat = greeting.heartbeat_s if greeting else cfg.default_heartbeat_s
+        min_ms = greeting.reconnect_backoff_ms if greeting else cfg.reconnect_min_ms
+        return _frame(
+            op="hello",
+            heartbeat_s=heartbeat,
+            reconnect={"min_ms": min_ms, "max_ms": max(min_ms, cfg.reconnect_max_ms)},
+            epoch=self.epoch or "",
+            server=self.proc_id.rsplit("-", 1)[-1],
+        )
+
+    async def refresh_epoch(self) -> None:
+        if self.epoch is not None and not self.breaker.allow():
+            return
+        try:
+            self.epoch = await self.store.epoch()
+        except Exception as exc:  # told as before; refreshed on the next sweep
+            if not _is_redis_error(exc):
+                raise
 
     def add(self, conn: Connection) -> None:
         from apps.core.metrics import gateway_connections
@@ -336,7 +382,16 @@ class Hub:
                 self.breaker.failure()
 
     # --- subscriptions -----------------------------------------------------------
-    async def subscribe(self, conn: Connection, topics: list[str], since: dict[str, int]) -> None:
+    async def subscribe(
+        self,
+        conn: Connection,
+        topics: list[str],
+        since: dict[str, int],
+        epochs: dict[str, str] | None = None,
+    ) -> None:
+        """Subscribe, answer `subscribed` with where each topic stands ({seq, epoch}) and,
+        for topics resumed with `since`, whether the client's position was recovered;
+        then replay what it missed. `epochs`: the epoch each `since` was counted in."""
         await self._load_profiles(topics)
         new_channels = []
         for topic in topics:
@@ -356,22 +411,58 @@ class Hub:
             # it, so "subscribed" is not sent before the channel can deliver.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.connected.wait(), self.cfg.redis_timeout_s * 3)
-        if new_channels and self.listener is not None:
-            try:
+        histories: dict[str, History] | None = None
+        try:
+            if new_channels and self.listener is not None:
                 await self.listener.subscribe(new_channels)
-                # Where the topic stands now that its channel is confirmed: the position
-                # of live subscribers if the channel is later lost (see _hold_for_catch_up).
-                current = await self._read_histories({t: _CURRENT_ONLY for t in new_channels})
-                for topic, history in current.items():
-                    self._saw(topic, history.current)
-            except Exception as exc:
-                if not _is_redis_error(exc):
-                    raise
-                # The reader reconnects and resubscribes everything in self.subs.
-                self.breaker.failure()
-        await conn.send_text(_frame(op="subscribed", topics=topics))
-        if since:
+            if not self.breaker.allow():
+                raise ConnectionError("Redis breaker open")
+            # Where each topic stands now that its channel is confirmed (the position of
+            # live subscribers if the channel is later lost, see _hold_for_catch_up), and
+            # the history owed to resumed ones: one round trip.
+            histories = await self._read_histories({t: since.get(t, _CURRENT_ONLY) for t in topics})
+            for topic, history in histories.items():
+                self._saw(topic, history.current)
+        except Exception as exc:
+            if not _is_redis_error(exc):
+                raise
+            # The reader reconnects and resubscribes everything in self.subs; the replay
+            # below retries until Redis answers (positions are then not known here).
+            self.breaker.failure()
+            histories = None
+        reply: dict = {"op": "subscribed", "topics": topics}
+        lost: set[str] = set()
+        if histories is not None:
+            reply["positions"] = {
+                t: {"seq": max(0, h.current), "epoch": h.epoch} for t, h in histories.items()
+            }
+            if since:
+                lost = {
+                    t
+                    for t in since
+                    if (epochs or {}).get(t, histories[t].epoch) != histories[t].epoch
+                    or histories[t].gap_after(since[t])
+                    or since[t] > histories[t].current  # counted elsewhere: not this history
+                }
+                reply["recovered"] = not lost
+                for t in since:
+                    reply["positions"][t]["recovered"] = t not in lost
+        await conn.send_text(orjson.dumps(reply).decode())
+        if not since:
+            return
+        if histories is None:
             await self._resync({t: [conn] for t in topics if t in since})
+            return
+        for topic in since:
+            history = histories[topic]
+            if (epochs or {}).get(topic, history.epoch) != history.epoch:
+                # Counted in a history that is gone (Redis flushed or replaced): nothing
+                # can be replayed from it. The client was told (recovered: false) and
+                # refetches; it continues live from the topic's current seq.
+                history = History(history.current, [], history.epoch)
+                conn.topics[topic] = None
+            window = self.profiles[topic].batch_window_ms if topic in self.profiles else 0
+            await self._replay_one(conn, topic, history, window)
 
     async def unsubscribe(self, conn: Connection, topics: list[str]) -> list[str]:
         gone = []
@@ -402,7 +493,7 @@ class Hub:
     def _retune(self, conn: Connection) -> None:
         """A connection pings at the tightest heartbeat among its topics."""
         beats = [self.profiles[t].heartbeat_s for t in conn.topics if t in self.profiles]
-        heartbeat = min(beats) if beats else self.cfg.default_heartbeat_s
+        heartbeat = min([*beats, conn.base_heartbeat_s])
         if heartbeat != conn.heartbeat_s:
             conn.heartbeat_s = heartbeat
             conn.next_ping = min(conn.next_ping, time.monotonic() + heartbeat)
@@ -537,6 +628,7 @@ class Hub:
             last = history.current
         elif history.gap_after(last):
             self.stats.replay_gaps += 1
+            self.stats.server_errors += 1
             await conn.send_text(
                 error_frame(
                     "replay_gap",
@@ -694,6 +786,7 @@ class Hub:
                 else:
                     await self.dispatch(topic, raw)
             except Exception:  # a bad message must not stop the reader
+                self.stats.server_errors += 1
                 log.exception("gateway: dispatch failed for %s", topic)
 
     async def _sweep_loop(self) -> None:
@@ -720,6 +813,7 @@ class Hub:
                 if now >= next_stats:
                     next_stats = now + cfg.stats_interval_s
                     await self._write_stats()
+                    await self.refresh_epoch()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -759,7 +853,7 @@ class Hub:
             self.breaker.failure()
 
     def snapshot(self) -> dict:
-        in_rate, out_rate, err_rate = self.stats.rates()
+        in_rate, out_rate, err_rate, server_rate = self.stats.rates()
         per_supplier = Counter(c.supplier_id for c in self.conns)
         latencies = list(self.stats.latency_ms)[-500:]
         return {
@@ -773,6 +867,7 @@ class Hub:
             "messages_in_per_s": round(in_rate, 2),
             "deliveries_per_s": round(out_rate, 2),
             "errors_per_s": round(err_rate, 2),
+            "server_errors_per_s": round(server_rate, 2),
             "deliveries_total": self.stats.deliveries,
             "latency_ms": [round(x, 2) for x in latencies],
             "quota_rejections": self.stats.quota_rejections,
@@ -787,6 +882,7 @@ class Hub:
         }
 
     async def _write_stats(self) -> None:
+        self._export_deliveries()
         if self.breaker.state != CLOSED and not self.breaker.allow():
             return
         try:
@@ -796,6 +892,16 @@ class Hub:
             if not _is_redis_error(exc):
                 raise
             self.breaker.failure()
+
+    def _export_deliveries(self) -> None:
+        """Add the deliveries since the last call to the Prometheus counter (once per stats
+        interval: one counter write per delivery would cost the hot path a lock)."""
+        from apps.core.metrics import gateway_deliveries
+
+        delta = self.stats.deliveries - self.stats.exported_deliveries
+        if delta > 0:
+            gateway_deliveries.inc(delta)
+            self.stats.exported_deliveries += delta
 
 
 def _chunks(items: list, size: int):

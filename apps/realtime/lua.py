@@ -21,24 +21,32 @@ redis.call('PUBLISH', ARGV[6], msg)
 return seq
 """
 
-# KEYS: seq, history. ARGV: since, seq floor (-1 = unknown).
-# Returns {current seq, entries newest first}: the entries after `since` that the capped
-# history still holds (fewer than cur - since = gap). When the seq key is gone (Redis
+# KEYS: seq, history, epoch. ARGV: since, seq floor (-1 = unknown), a fresh epoch id.
+# Returns {current seq, entries newest first, epoch}: the entries after `since` that the
+# capped history still holds (fewer than cur - since = gap). When the seq key is gone (Redis
 # restarted empty) the current seq is NOT 0: without a floor the script returns -1 (the
 # caller reads PostgreSQL's record and asks again); with one it seeds the counter there,
 # exactly as PUBLISH does, so readers and publishers agree on where numbering goes on.
+# The epoch names one unbroken history of the topic: seeding a lost counter starts a new
+# one (the history before it is gone), so a client's old {seq, epoch} is never trusted.
 HISTORY = """
 local cur = redis.call('GET', KEYS[1])
 if not cur then
   local floor = tonumber(ARGV[2])
-  if floor < 0 then return {-1, {}} end
+  if floor < 0 then return {-1, {}, ''} end
   redis.call('SET', KEYS[1], floor)
+  redis.call('SET', KEYS[3], ARGV[3])
   cur = floor
+end
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[3], epoch)
 end
 cur = tonumber(cur)
 local since = tonumber(ARGV[1])
-if since >= cur then return {cur, {}} end
-return {cur, redis.call('LRANGE', KEYS[2], 0, cur - since - 1)}
+if since >= cur then return {cur, {}, epoch} end
+return {cur, redis.call('LRANGE', KEYS[2], 0, cur - since - 1), epoch}
 """
 
 # KEYS: the supplier's lease ZSET. ARGV: member, limit, ttl ms.

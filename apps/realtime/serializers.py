@@ -1,13 +1,23 @@
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from apps.realtime.topics import TopicError, parse_topic
+from apps.accounts.fields import SchemaJSONField
+from apps.realtime.topics import TOPIC_RE, TopicError, parse_topic
 
 
 class PublishSerializer(serializers.Serializer):
-    topic = serializers.CharField(max_length=64, help_text="wedding:<id> or supplier:<id>")
-    data = serializers.JSONField(help_text="A JSON object delivered to subscribers as is.")
+    topic = serializers.CharField(
+        max_length=64,
+        help_text="wedding:<id> or supplier:<id>",
+        validators=[RegexValidator(TOPIC_RE.pattern, "Use 'wedding:<id>' or 'supplier:<id>'.")],
+    )
+    data = SchemaJSONField(
+        schema={"type": "object", "example": {"event": "first_dance", "at": "20:15"}},
+        check=dict,
+        help_text="A JSON object delivered to subscribers as is.",
+    )
 
     def validate_topic(self, value: str) -> str:
         try:
@@ -36,6 +46,9 @@ class HealthSerializer(serializers.Serializer):
     processes = serializers.IntegerField()
     connections = serializers.IntegerField()
     connections_per_supplier = serializers.DictField(child=serializers.IntegerField())
+    suppliers = serializers.ListField(
+        child=serializers.DictField(), help_text="id, name, connections, max_connections"
+    )
     subscriptions = serializers.IntegerField()
     messages_in_per_s = serializers.FloatField(allow_null=True)
     messages_out_per_s = serializers.FloatField()

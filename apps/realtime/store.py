@@ -2,7 +2,9 @@
 embedded default. Both offer the same calls; the hub and publish() use only these.
 
 Redis keys (all under `<REDIS_PREFIX>:rt:`): `seq:<topic>`, `h:<topic>` (history list,
-newest first), `lease:<supplier>` (ZSET of connection leases scored by expiry),
+newest first), `ep:<topic>` (the epoch of that history, see lua.HISTORY), `epoch` (the
+dataset's epoch, in the gateway's hello), `lease:<supplier>` (ZSET of connection leases
+scored by expiry),
 `pubs:<unix second>` (publish counter), `procs` + `proc:<id>` (per-process stats).
 Pub/sub channels: `m:<topic>` per topic, `ctl` for control messages.
 """
@@ -13,6 +15,7 @@ import asyncio
 import contextlib
 import threading
 import time
+import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ ASYNC_POOL_SIZE = 32  # the hub's Redis connections (besides its one pub/sub con
 class History:
     current: int  # -1: Redis lost the topic's counter and no floor was given to seed it
     entries: list[str]  # oldest first; they end at seq `current`, contiguous
+    epoch: str = ""  # names this unbroken history; a new one after the history was lost
 
     @property
     def oldest(self) -> int:
@@ -69,6 +73,9 @@ class RedisStore:
 
     def k_hist(self, topic: str) -> str:
         return f"{self.p}:h:{topic}"
+
+    def k_epoch(self, topic: str) -> str:
+        return f"{self.p}:ep:{topic}"
 
     def k_lease(self, supplier_id: int) -> str:
         return f"{self.p}:lease:{supplier_id}"
@@ -168,12 +175,24 @@ class RedisStore:
         self.aclient()
         topics = list(since)
         floors = floors or {}
-        calls = [([self.k_seq(t), self.k_hist(t)], [since[t], floors.get(t, -1)]) for t in topics]
+        fresh = new_epoch()
+        calls = [
+            ([self.k_seq(t), self.k_hist(t), self.k_epoch(t)], [since[t], floors.get(t, -1), fresh])
+            for t in topics
+        ]
         results = await _async_evalsha_many(self._async, self._a_history, calls)
         out: dict[str, History] = {}
-        for topic, (cur, entries) in zip(topics, results, strict=True):
-            out[topic] = History(int(cur), [e.decode() for e in reversed(entries)])
+        for topic, (cur, entries, epoch) in zip(topics, results, strict=True):
+            out[topic] = History(int(cur), [e.decode() for e in reversed(entries)], _text(epoch))
         return out
+
+    async def epoch(self) -> str:
+        """The dataset's epoch: made on first use, so a flushed or replaced Redis has a
+        new one."""
+        key = f"{self.p}:epoch"
+        client = self.aclient()
+        await client.set(key, new_epoch(), nx=True)
+        return _text(await client.get(key))
 
     async def write_stats(self, proc_id: str, payload: dict) -> None:
         ttl = conf().stats_ttl_s
@@ -188,6 +207,14 @@ class RedisStore:
 
     def listener(self) -> RedisListener:
         return RedisListener(self)
+
+
+def new_epoch() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _text(value: bytes | str | None) -> str:
+    return value.decode() if isinstance(value, bytes) else (value or "")
 
 
 def _is_noscript(results: list) -> bool:
@@ -336,6 +363,8 @@ class MemoryStore:
         self.pubs: dict[int, int] = defaultdict(int)
         self.stats: dict[str, tuple[float, dict]] = {}
         self._listeners: list[MemoryListener] = []
+        # Memory is one history per process: a restart loses it, and starts a new epoch.
+        self._epoch = new_epoch()
 
     def publish_many(self, items: list[tuple[str, str, int, int]]) -> list[int]:
         out = []
@@ -416,8 +445,11 @@ class MemoryStore:
                 cur = self.seq.get(topic, 0)
                 hist = list(self.hist.get(topic) or ())
                 need = max(0, cur - after)
-                out[topic] = History(cur, list(reversed(hist[:need])))
+                out[topic] = History(cur, list(reversed(hist[:need])), self._epoch)
         return out
+
+    async def epoch(self) -> str:
+        return self._epoch
 
     async def write_stats(self, proc_id: str, payload: dict) -> None:
         self.stats[proc_id] = (time.time() + conf().stats_ttl_s, payload)

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 
 from apps.realtime import authz
+from apps.realtime.delivery import Delivery, connection_delivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class Grant:
     max_channels_per_connection: int
     max_messages_per_second: int
     wedding_ids: frozenset[int]
+    greeting: Delivery | None = None  # the profile told to the client in its hello frame
 
 
 class TokenCache:
@@ -67,12 +69,14 @@ class TokenCache:
         supplier = Supplier.authenticate(token)
         if supplier is None:
             return None
+        wedding_ids = authz.supplier_wedding_ids(supplier.pk)
         grant = Grant(
             supplier_id=supplier.pk,
             max_connections=supplier.max_connections,
             max_channels_per_connection=supplier.max_channels_per_connection,
             max_messages_per_second=supplier.max_messages_per_second,
-            wedding_ids=authz.supplier_wedding_ids(supplier.pk),
+            wedding_ids=wedding_ids,
+            greeting=connection_delivery(wedding_ids),
         )
         if self.ttl_s > 0:
             now = self.clock()

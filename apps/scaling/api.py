@@ -66,6 +66,7 @@ def forecast_view(request) -> Response:
         body = {"resolution": "hourly", "points": [p.as_dict() for p in points]}
     body["start"] = forecast.hour_floor(start).isoformat()
     body["history_hours_learnt"] = baselines.learnt_hours
+    body["history"] = baselines.describe()
     return Response(body)
 
 

@@ -49,12 +49,10 @@ def history_weeks() -> int:
     return int(_get("SCALING_HISTORY_WEEKS", "int", 4))
 
 
-def default_baseline() -> dict[str, float]:
-    """Used for hours of the week the history has nothing for."""
-    return {
-        "connections": float(_get("SCALING_DEFAULT_BASELINE_CONNECTIONS", "float", 200.0)),
-        "messages": float(_get("SCALING_DEFAULT_BASELINE_MESSAGES", "float", 20.0)),
-    }
+def min_history_hours() -> int:
+    """Hours of the week (of 168) the history must cover before the forecast uses a
+    baseline at all; below it, the forecast is the calendar's weddings alone."""
+    return int(_get("SCALING_MIN_HISTORY_HOURS", "int", 84))
 
 
 def messages_per_connection() -> float:

@@ -34,7 +34,8 @@ def calendar_version() -> int:
 
 
 def decision_inputs(now: datetime, lead: timedelta, observed_hash: str | None = None):
-    """(context, active emergency, observed-load hash) usually in one Redis round trip
+    """(context, active emergency, observed-load hash, surge floors) usually in one Redis
+    round trip
     (the hot path): the calendar version, the emergency, the context stamp and, when
     `observed_hash` names one, the observed-load hash (apps.scaling.observe) are read in
     one pipeline; the context itself comes from this process's copy while the stamp
@@ -47,7 +48,8 @@ def decision_inputs(now: datetime, lead: timedelta, observed_hash: str | None = 
     got, observed = _read_shared([version_key, emergency_key, stamp_key], observed_hash)
     # No stamp (never refreshed yet, or Redis lost its keys): no local copy is trusted.
     ctx = decision_context(now, lead, version=got.get(version_key) or 0, stamp=got.get(stamp_key))
-    return ctx, active_emergency(now, cached=got.get(emergency_key)), observed
+    facts = emergency_facts(now, cached=got.get(emergency_key))
+    return ctx, active_emergency(now, cached=facts), observed, facts["surge"]
 
 
 def _read_shared(keys: list[str], observed_hash: str | None) -> tuple[dict, dict | None]:
@@ -171,28 +173,68 @@ def refresh_context(now: datetime, leads: list[timedelta]) -> int:
 
 # --- the active emergency, read by every decision ---------------------------------------
 
-_NONE = "none"
+# How long after an emergency its surge is remembered (see surge_floors).
+SURGE_MEMORY = timedelta(hours=6)
+
+
+def emergency_facts(now: datetime, cached: object = None) -> dict:
+    """{"active": (reason, until) | None, "surge": {pool: units before the surge}};
+    cached until an emergency request changes (saves and deletes clear the key)."""
+    key = _key("emergency")
+    found = cached if cached is not None else cache.get(key)
+    if not isinstance(found, dict):  # not cached yet (or cached by an older release)
+        found = _read_emergency_facts(now)
+        # Never cache what a transaction may still roll back; the short TTL is a safety
+        # net (and bounds how late a surge is noticed after an emergency runs out).
+        if not connection.in_atomic_block:
+            cache.set(key, found, 60)
+    return found
+
+
+def _read_emergency_facts(now: datetime) -> dict:
+    from apps.scaling.models import EmergencyCapacity
+
+    row = EmergencyCapacity.active(now).order_by("-requested_at").first()
+    if row is not None:
+        return {"active": (row.reason, row.until), "surge": {}}
+    return {"active": None, "surge": surge_floors(now)}
+
+
+def surge_floors(now: datetime) -> dict[str, int]:
+    """{pool: units it ran before the latest emergency}, once that emergency is over.
+
+    A pool above this is still carrying emergency capacity: the policy may bring it back
+    down (never below need) even during the wedding-day freeze (rule end_surge)."""
+    from apps.scaling.models import Decision, EmergencyCapacity
+
+    last = EmergencyCapacity.objects.filter(requested_at__lte=now).order_by("-requested_at")
+    last = last.first()
+    if last is None:
+        return {}
+    ended = last.ended_at or last.until
+    if ended is None or ended > now or now - ended > SURGE_MEMORY:
+        return {}
+    floors: dict[str, int] = {}
+    rows = (
+        Decision.objects.filter(rule="emergency", decided_at__gte=last.requested_at)
+        .filter(decided_at__lte=ended)
+        .order_by("decided_at", "id")
+        .values_list("pool", "current_units")
+    )
+    for pool, units in rows:
+        floors.setdefault(pool, units)
+    return floors
 
 
 def active_emergency(now: datetime, cached: object = None) -> tuple[str, datetime | None] | None:
-    """(reason, until) of the newest active emergency, or None; cached until it changes."""
-    from apps.scaling.models import EmergencyCapacity
-
-    key = _key("emergency")
-    found = cached if cached is not None else cache.get(key)
-    if found is None:
-        row = EmergencyCapacity.active(now).order_by("-requested_at").first()
-        found = (row.reason, row.until) if row else _NONE
-        # Never cache what a transaction may still roll back; saves and deletes clear the
-        # key (apps.py), the short TTL is a safety net.
-        if not connection.in_atomic_block:
-            cache.set(key, found, 60)
-    if found == _NONE:
+    """(reason, until) of the newest active emergency, or None."""
+    facts = cached if isinstance(cached, dict) else emergency_facts(now, cached)
+    if facts["active"] is None:
         return None
-    reason, until = found
+    reason, until = facts["active"]
     if until is not None and until <= now:
         return None
-    return found
+    return reason, until
 
 
 def forget_emergency(**_: object) -> None:

@@ -70,6 +70,17 @@ def end_emergency(at: datetime | None = None) -> int:
     return ended
 
 
+def end_requests(ids: list[int], at: datetime | None = None) -> int:
+    """End these emergency requests (an incident's, when it is resolved); returns how many
+    were still active. The next decision brings the pools back down (rule end_surge)."""
+    from apps.scaling.context import forget_emergency
+
+    at = at or timezone.now()
+    ended = EmergencyCapacity.active(at).filter(pk__in=ids).update(ended_at=at)
+    forget_emergency()
+    return ended
+
+
 def _actuate_later(decision_id: int) -> None:
     from apps.scaling.tasks import actuate_decision
 

@@ -149,6 +149,7 @@ def learn_baseline(
 
 
 def fill_gaps(table: list[float | None], default: float) -> list[float]:
+    """Hours of the week without history take the mean of those with (enough of them)."""
     known = [v for v in table if v is not None]
     fallback = sum(known) / len(known) if known else default
     return [fallback if v is None else v for v in table]
@@ -159,6 +160,32 @@ class Baselines:
     connections: list[float]
     messages: list[float]
     learnt_hours: int  # hours of the week that had history
+    # Too few learnt hours: the baseline is 0 and the forecast is the calendar's alone.
+    enough_history: bool = True
+    needed_hours: int = 0
+
+    def describe(self) -> dict:
+        """What the forecast rests on, for its API and page."""
+        if self.enough_history:
+            basis = "history and calendar"
+            note = (
+                f"Baseline learnt from {self.learnt_hours} of the week's {WEEK_HOURS} hours "
+                "of history, times the season, plus the registered weddings."
+            )
+        else:
+            basis = "calendar only"
+            note = (
+                f"Too little history: {self.learnt_hours} of the week's {WEEK_HOURS} hours "
+                f"have data ({self.needed_hours} needed). The forecast is the registered "
+                "weddings alone, with no baseline."
+            )
+        return {
+            "learnt_hours": self.learnt_hours,
+            "needed_hours": self.needed_hours,
+            "enough": self.enough_history,
+            "basis": basis,
+            "note": note,
+        }
 
     @classmethod
     def learn(
@@ -170,7 +197,6 @@ class Baselines:
     ) -> Baselines:
         history = history or monitoring_history
         seasons = seasons or calendar_source.SeasonTable()
-        defaults = conf.default_baseline()
 
         def part(s: datetime, n: int) -> list[float]:
             return wedding_load_by_hour(s, n, weddings)[0]
@@ -186,9 +212,13 @@ class Baselines:
             wedding_part=lambda s, n: [x * rate for x in part(s, n)],
         )
         learnt = sum(1 for v in conn if v is not None)
-        return cls(
-            fill_gaps(conn, defaults["connections"]), fill_gaps(msgs, defaults["messages"]), learnt
-        )
+        needed = conf.min_history_hours()
+        if learnt < needed:
+            # A few hours copied across the whole week are no baseline (7 demo hours once
+            # forecast 874-2,670 connections at every hour of an idle gateway).
+            zeros = [0.0] * WEEK_HOURS
+            return cls(zeros, list(zeros), learnt, enough_history=False, needed_hours=needed)
+        return cls(fill_gaps(conn, 0.0), fill_gaps(msgs, 0.0), learnt, needed_hours=needed)
 
 
 def hourly(

@@ -13,6 +13,10 @@ class Pool(models.TextChoices):
     WORKER = "worker"
 
 
+# What a policy may actuate (apps/scaling/actuators.py implements each).
+ACTUATORS = ("gauges", "celery", "webhook")
+
+
 class Mode(models.TextChoices):
     ACTIVE = "active"
     SHADOW = "shadow"  # decide and record, never actuate (forecast-only)
@@ -105,12 +109,17 @@ class ScalingPolicy(models.Model):
             errors["target_utilisation_high"] = (
                 f"Target utilisation needs 0 < low ({low}) <= high ({high}) <= 1."
             )
-        unknown = set(self.actuators or []) - {"gauges", "celery", "webhook"}
+        actuators = self.actuators or []
+        # Admin's JSON field takes any JSON: `true` or `[1]` raised TypeError here (issue 15).
+        if not isinstance(actuators, list) or not all(isinstance(a, str) for a in actuators):
+            errors["actuators"] = f"Must be a list of names from {', '.join(ACTUATORS)}."
+            actuators = []
+        unknown = set(actuators) - set(ACTUATORS)
         if unknown:
             errors["actuators"] = f"Unknown actuator(s): {', '.join(sorted(unknown))}."
-        if "celery" in (self.actuators or []) and self.pool != Pool.WORKER:
+        if "celery" in actuators and self.pool != Pool.WORKER:
             errors["actuators"] = "The celery actuator sizes worker pools only."
-        if "webhook" in (self.actuators or []) and not (self.webhook_url and self.webhook_secret):
+        if "webhook" in actuators and not (self.webhook_url and self.webhook_secret):
             errors["webhook_url"] = "The webhook actuator needs a URL and a signing secret."
         if errors:
             raise ValidationError(errors)

@@ -4,6 +4,8 @@ Rules, in the order they are tried (the first that applies decides):
   emergency        an emergency is active: jump to the emergency capacity at once.
   scale_up_load    the load now needs more units: scale up at once.
   scale_up_forecast the forecast peak within the lead time needs more: scale up ahead.
+  end_surge        an emergency is over and the pool still carries its surge: back to
+                   the units it ran before (never below need), at once, freeze or not.
   hold_freeze      fewer units would do, but a wedding is live: never scale down now.
   hold_stabilising fewer units would do, but not yet for the whole stabilisation window.
   scale_down       the load has needed fewer units for the whole window: scale down to
@@ -66,6 +68,8 @@ class PolicyInputs:
     forecast_peak: float | None = None  # highest forecast within [now, now + lead time]
     wedding_live: bool = False
     emergency: bool = False
+    # Units the pool ran before the emergency that has just ended (None: no such surge).
+    surge_floor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,27 @@ def decide(config: PolicyConfig, state: PoolSnapshot, inputs: PolicyInputs) -> P
             f"needs {forecast_units} units",
             PoolSnapshot(current),
         )
+
+    if inputs.surge_floor is not None and current > inputs.surge_floor:
+        # The freeze forbids scaling below need, not handing back emergency capacity: the
+        # pool returns to where it was, or to what the load, the forecast and the recent
+        # window need if that is more.
+        horizon = inputs.now - config.stabilisation
+        recent_peak = max((u for t, u in state.recent_needs if t >= horizon), default=0)
+        need = max(
+            clamp(inputs.surge_floor, config),
+            load_units or 0,
+            forecast_units or 0,
+            recent_peak,
+            config.min_units,
+        )
+        if need < current:
+            return result(
+                need,
+                "end_surge",
+                f"emergency over: back from {current} to {need} units (not below need)",
+                PoolSnapshot(current),
+            )
 
     if load_units is None:
         return result(

@@ -3,12 +3,44 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from apps.scaling.models import Decision, EmergencyCapacity, ScalingPolicy
+from apps.scaling.models import ACTUATORS, Decision, EmergencyCapacity, ScalingPolicy
+
+
+class ActuatorsField(serializers.ListField):
+    """A list of actuator names; errors as one flat list of messages, as the model's."""
+
+    child = serializers.ChoiceField(
+        choices=ACTUATORS,
+        error_messages={"invalid_choice": "Unknown actuator {input!r}; use " + "/".join(ACTUATORS)},
+    )
+
+    def to_representation(self, data):
+        # Before the fix, clean() let any falsy JSON through (0.0, "", {}: `x or []`), and the
+        # scaler reads those as "the default" too: show them as the empty list they mean.
+        return super().to_representation(data if isinstance(data, list) else [])
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            raise serializers.ValidationError(
+                [f"item {i}: {' '.join(map(str, errs))}" for i, errs in exc.detail.items()]
+            ) from None
 
 
 class ScalingPolicySerializer(serializers.ModelSerializer):
     effective_max_units = serializers.IntegerField(read_only=True)
     effective_emergency_units = serializers.IntegerField(read_only=True)
+    # A typed list (not a bare JSONField), so the schema says what it takes and a multipart
+    # `actuators=true` is refused by name instead of raising TypeError (issue 15).
+    actuators = ActuatorsField(
+        required=False,
+        max_length=len(ACTUATORS),
+        help_text="Any of gauges, celery (worker pool only), webhook (needs webhook_url and "
+        "webhook_secret); empty: the SCALING_ACTUATORS setting.",
+    )
 
     class Meta:
         model = ScalingPolicy
@@ -108,9 +140,18 @@ class DailyPointSerializer(serializers.Serializer):
     parts_at_peak = ForecastPartsSerializer()
 
 
+class ForecastHistorySerializer(serializers.Serializer):
+    learnt_hours = serializers.IntegerField(help_text="Hours of the week (of 168) with history")
+    needed_hours = serializers.IntegerField(help_text="Hours needed before a baseline is used")
+    enough = serializers.BooleanField()
+    basis = serializers.ChoiceField(choices=["history and calendar", "calendar only"])
+    note = serializers.CharField()
+
+
 class ForecastSerializer(serializers.Serializer):
     resolution = serializers.ChoiceField(choices=["hourly", "daily"])
     start = serializers.DateTimeField()
     history_hours_learnt = serializers.IntegerField()
+    history = ForecastHistorySerializer()
     points = ForecastPointSerializer(many=True, required=False)
     days = DailyPointSerializer(many=True, required=False)

@@ -63,7 +63,7 @@ def _freeze_refusal(now: datetime) -> str | None:
     from apps.weddings.freeze import FreezeError, check_freeze
 
     try:
-        check_freeze("scaling: scale down", at=now)
+        check_freeze("scale capacity down", at=now)
     except FreezeError as exc:
         return exc.message
     return None
@@ -111,7 +111,7 @@ def decide_pool(
     now = now or timezone.now()
     config = policy_config(policy)
     observe_now = observed and load is None
-    ctx, emergency, raw = context.decision_inputs(
+    ctx, emergency, raw, surge = context.decision_inputs(
         now,
         timedelta(seconds=policy.lead_time_seconds),
         observe.hash_key(policy.pool) if observe_now else None,
@@ -121,7 +121,12 @@ def decide_pool(
     peak, peak_parts = forecast_peak(policy, now, ctx)
     live = ctx.live_at(now)
     inputs = PolicyInputs(
-        now=now, load=load, forecast_peak=peak, wedding_live=live, emergency=emergency is not None
+        now=now,
+        load=load,
+        forecast_peak=peak,
+        wedding_live=live,
+        emergency=emergency is not None,
+        surge_floor=surge.get(policy.pool),
     )
     shadow = policy.mode == Mode.SHADOW
 
@@ -153,6 +158,7 @@ def decide_pool(
                 "wedding_live": inputs.wedding_live,
                 "freeze": freeze,
                 "emergency": emergency[0] if emergency else None,
+                "surge_floor": inputs.surge_floor,
                 "load_units": result.load_units,
                 "forecast_units": result.forecast_units,
                 "mode": policy.mode,

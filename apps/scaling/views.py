@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from apps.accounts.roles import is_operator
-from apps.scaling import chart
+from apps.scaling import chart, services
 from apps.scaling.models import Decision, EmergencyCapacity, PoolState, ScalingPolicy
 
 
@@ -30,6 +30,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "pools": pools,
             "decisions": Decision.objects.all()[:25],
             "emergencies": EmergencyCapacity.active(now),
+            "history": services.cached_baselines(now).describe(),
             "chart": chart.page_series(now - timedelta(hours=24), now + timedelta(hours=48)),
         },
     )

@@ -93,6 +93,7 @@ class SupplierForm(FreezeFormMixin, forms.ModelForm):
             "name",
             "kind",
             "contact_email",
+            "webhook_url",
             "max_connections",
             "max_messages_per_second",
             "max_channels_per_connection",

@@ -120,6 +120,8 @@ def live_now(at: datetime | None = None) -> list[dict[str, Any]]:
     out = []
     for w in live.live_weddings(at):
         tz = w.venue.tz
+        # Venue-local time, named by its zone; the UTC instant rides along for the hover.
+        ceremony = datetime.combine(w.date, w.ceremony_time, tzinfo=tz)
         out.append(
             {
                 "id": w.pk,
@@ -127,8 +129,10 @@ def live_now(at: datetime | None = None) -> list[dict[str, Any]]:
                 "venue": w.venue.name,
                 "venue_type": w.venue.venue_type,
                 "region": w.venue.region.code,
-                "local_ceremony": f"{w.date} {w.ceremony_time:%H:%M}",
-                "local_now": timezone.now().astimezone(tz).strftime("%H:%M"),
+                "local_ceremony": f"{w.date} {w.ceremony_time:%H:%M} {ceremony:%Z}",
+                "ceremony_utc": ceremony.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "ceremony_iso": ceremony.isoformat(),
+                "local_now": timezone.now().astimezone(tz).strftime("%H:%M %Z"),
                 "timezone": w.venue.timezone,
                 "expected_connections": w.expected_connections,
                 "status": w.status,

@@ -40,6 +40,8 @@ class Supplier(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     contact_email = models.EmailField(blank=True)
+    # Where the supplier hears about its own quota (the budget warnings before a busy day).
+    webhook_url = models.URLField(blank=True)
     # Only a hash is stored; the token is shown once when issued.
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     token_hint = models.CharField(max_length=12, blank=True, editable=False)

@@ -7,6 +7,7 @@ from django.db import transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.accounts.fields import SlugRelatedField, TimezoneField
 from apps.weddings import live, profiles
 from apps.weddings.models import (
     EmergencyContact,
@@ -15,7 +16,6 @@ from apps.weddings.models import (
     Supplier,
     Venue,
     Wedding,
-    validate_timezone,
 )
 from apps.weddings.services import save_wedding
 
@@ -52,6 +52,7 @@ class SupplierSerializer(serializers.ModelSerializer):
             "name",
             "kind",
             "contact_email",
+            "webhook_url",
             "max_connections",
             "max_messages_per_second",
             "max_channels_per_connection",
@@ -91,7 +92,7 @@ class RegionMonthSerializer(serializers.ModelSerializer):
 
 class RegionSerializer(serializers.ModelSerializer):
     months = RegionMonthSerializer(many=True, required=False)
-    timezone = serializers.CharField(validators=[validate_timezone])
+    timezone = TimezoneField()
 
     class Meta:
         model = Region
@@ -126,8 +127,8 @@ class RegionSerializer(serializers.ModelSerializer):
 
 
 class VenueSerializer(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
-    timezone = serializers.CharField(validators=[validate_timezone])
+    region = SlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    timezone = TimezoneField()
     profile = serializers.SerializerMethodField(
         help_text="The delivery profile the gateway applies (type defaults + overrides)."
     )

@@ -123,3 +123,33 @@ def live_wedding(venue):
         couple_name="Ada & Grace",
         status="confirmed",
     )
+
+
+@pytest.fixture
+def two_live_weddings(venue, live_wedding):
+    """Two live weddings: Ada & Grace at St Mary's Church (London), Bea & Cy at a ballroom
+    whose name has a comma, in another region. Returns (ada, bea, ballroom)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.weddings.models import Region, Venue, Wedding
+
+    region = Region.objects.create(code="us-west", name="US West", timezone="America/Los_Angeles")
+    ballroom = Venue.objects.create(
+        name="Grand Ballroom, San Diego",
+        venue_type="banquet_hall",
+        region=region,
+        timezone="America/Los_Angeles",
+    )
+    local = timezone.now().astimezone(ballroom.tz)
+    start, end = local - timedelta(hours=1), local + timedelta(hours=2)
+    bea = Wedding.objects.create(
+        date=start.date(),
+        ceremony_time=start.time().replace(microsecond=0),
+        reception_end_time=end.time().replace(microsecond=0),
+        venue=ballroom,
+        couple_name="Bea & Cy",
+        status="confirmed",
+    )
+    return live_wedding, bea, ballroom

@@ -25,8 +25,13 @@ def test_import_export_round_trip(operator_api, sample_doc):
     ]
     assert exported["widgets"][1]["thresholds"] == {"warn": 150, "crit": 300, "direction": "above"}
     assert exported["tags"] == ["gateway", "oncall"]
-    # Importing the same document again never overwrites: it gets a fresh slug.
-    again = operator_api.post("/api/v1/dashboards/import/", exported, format="json")
+    # The same document again: refused by name (two "Gateway on call" could not be told
+    # apart), nothing saved; under a new name it never overwrites: it gets a fresh slug.
+    same = operator_api.post("/api/v1/dashboards/import/", exported, format="json")
+    assert same.status_code == 400 and "exists already" in same.json()["name"]
+    assert Dashboard.objects.filter(name="Gateway on call").count() == 1
+    renamed = {**exported, "name": "Gateway on call (night shift)"}
+    again = operator_api.post("/api/v1/dashboards/import/", renamed, format="json")
     assert again.status_code == 201 and again.json()["slug"] == "gateway-on-call-2"
     assert Widget.objects.filter(dashboard__slug="gateway-on-call-2").count() == 4
 

@@ -25,7 +25,17 @@ def wedding_day(admin_user_, operator_user):
 
     dashboard, _ = ensure_wedding_day()
     now = time.time()
-    rows = list(sample_rows(now - 3600, now - 5, 30.0))
+    # As seed_demo passes them: the calendar's regions and live windows, the real pools.
+    rows = list(
+        sample_rows(
+            now - 3600,
+            now - 5,
+            30.0,
+            regions=("us-south", "us-west"),
+            windows=[("us-west", now - 1800, now + 1800)],
+            pools={"web": 75.0, "worker": 750.0},
+        )
+    )
     for i in range(0, len(rows), 5000):
         ingest(rows[i : i + 5000], now=now)
     return {"dashboard": dashboard, "token": Token.objects.create(user=admin_user_).key}
@@ -254,19 +264,34 @@ def test_export_then_import(daphne, page, wedding_day, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({**doc, "widgets": [{"kind": "pie", "title": ""}]}))
     page.set_input_files("#import-file", str(broken))
+    page.wait_for_selector("#import-dialog[open]")
+    page.click("#import-submit")
     page.wait_for_function(
         "() => document.querySelector('#list-status').textContent.includes('widgets[0].kind')"
     )
     assert "nothing was saved" in page.inner_text("#list-status")
     screenshot(page, "dashboards-import-refused")
 
+    # Import asks for a name, offering one that is not taken yet.
+    page.set_input_files("#import-file", str(path))
+    page.wait_for_selector("#import-dialog[open]")
+    assert page.input_value("#import-name") == "Wedding Day (imported)"
+    page.fill("#import-name", "Wedding Day")  # taken: refused in the dialog, nothing saved
+    page.click("#import-submit")
+    page.wait_for_function("() => document.querySelector('#import-errors').textContent")
+    assert "exists already" in page.inner_text("#import-errors")
+    page.fill("#import-name", "Wedding Day — night shift")
     with page.expect_navigation():
-        page.set_input_files("#import-file", str(path))
+        page.click("#import-submit")
     assert page.url.endswith("/dashboards/wedding-day-2/")
     page.wait_for_selector("#conn[data-state=live]")
     assert page.locator("section.tile").count() == 13
+    assert page.inner_text("#dash-title") == "Wedding Day — night shift"
     page.goto(f"{daphne.url}/dashboards/")
-    assert page.locator("#dashboard-table a", has_text="Wedding Day").count() == 2
+    names = page.eval_on_selector_all(
+        "#dashboard-table tbody td:first-child > a", "as => as.map(a => a.textContent)"
+    )
+    assert sorted(names) == ["Wedding Day", "Wedding Day — night shift"]
 
 
 def test_page_recovers_after_the_server_drops(start_daphne, page, wedding_day):

@@ -127,3 +127,25 @@ def test_step_is_round_and_keeps_windows_under_the_budget():
     for span, step in [(900, 1), (3600, 5), (6 * 3600, 30), (86400, 120), (7 * 86400, 900)]:
         assert step_for(0, span) == step
         assert span / step <= 1000
+
+
+def test_a_bucket_still_filling_is_drawn_partial_not_as_a_drop():
+    """A count per minute whose last minute has 10 s in it: the solid line ends at the
+    last complete minute; the partial one is a dotted segment, out of the legend."""
+    now = 1_000_000.0
+    start = now - 600 - (now % 60) + 60  # ten whole minutes, then one begun 10 s ago
+    points = [[start + i * 60, 12.0] for i in range(10)] + [[now - 10, 2.0]]
+    series = [{"name": "logins", "labels": {}, "points": points, "step": 60.0}]
+    q = [{"name": "logins", "matchers": {}, "agg": "count"}]
+    fig = figures.chart_figure([series], q, start, now, now=now)
+    solid, dotted = fig["data"]
+    assert solid["y"] == [12.0] * 10 and solid["meta"]["key"] == "logins"
+    assert dotted["line"]["dash"] == "dot" and dotted["showlegend"] is False
+    assert dotted["y"] == [12.0, 2.0] and dotted["meta"]["partial"] is True
+    assert "still filling" in dotted["hovertemplate"]
+    # Every bucket complete: nothing drawn apart.
+    done = figures.chart_figure([series], q, start, now, now=now + 120)
+    assert len(done["data"]) == 1 and len(done["data"][0]["y"]) == 11
+    # Stacked areas drop the partial bucket rather than draw it outside the stack.
+    stacked = figures.chart_figure([series], q, start, now, now=now, stack=True)
+    assert len(stacked["data"]) == 1 and len(stacked["data"][0]["y"]) == 10

@@ -26,6 +26,10 @@ POLICY: list[tuple[str, set[str] | None, str]] = [
     # Incidents: an operator triggers the emergency playbook (POST) and resolves incidents.
     (r"^/api/v1/incidents/", None, OPERATOR_ACTION),
     (r"^/api/v1/silences/", None, OPERATOR_ACTION),
+    # "Send test" on a channel: the on-call operator checks the pager works.
+    (r"^/api/v1/notification-channels/\{[^}]+\}/test/$", None, OPERATOR_ACTION),
+    # A wedding's status-page link and its subscribers: operators issue, rotate, revoke.
+    (r"^/api/v1/weddings/\{[^}]+\}/status-page/", None, OPERATOR_ACTION),
     (r"^/api/v1/emergencies/", None, OPERATOR_ACTION),
     # Asking for (or ending) emergency capacity.
     (r"^/api/v1/scaling/emergency/", None, OPERATOR_ACTION),

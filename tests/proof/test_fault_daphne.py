@@ -33,6 +33,7 @@ def test_killed_daphne_releases_its_suppliers_leases_within_the_ttl(start_daphne
         held = []
         for _ in range(QUOTA):
             ws = await websockets.connect(doomed.ws_url + path, ping_interval=None)
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["op"] == "hello"
             await ws.send('{"op": "ping"}')
             assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {"op": "pong"}
             held.append(ws)
@@ -52,6 +53,7 @@ def test_killed_daphne_releases_its_suppliers_leases_within_the_ttl(start_daphne
         for _ in range(QUOTA - 1):
             again.append(await websockets.connect(survivor.ws_url + path, ping_interval=None))
         for ws in again:
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["op"] == "hello"
             await ws.send('{"op": "ping"}')
             assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {"op": "pong"}
         one_more = await open_code(survivor.ws_url + path)

@@ -65,12 +65,75 @@ half_valid = st.fixed_dictionaries(
         "since": st.dictionaries(topic, st.integers() | json_values, max_size=4) | json_values,
     },
 )
+
+
+def _nested(depth: int, kind: str, core: str = "1") -> str:
+    """JSON text nested `depth` deep (json.dumps cannot build it: it recurses)."""
+    opening, closing = ("[", "]") if kind == "list" else ('{"a":', "}")
+    return opening * depth + core + closing * depth
+
+
+# Deep nesting, under and over the gateway's frame limit (64 KiB) and parsers' depth limits.
+deep = st.tuples(
+    st.sampled_from([2, 100, 1_000, 10_000, 30_000, 100_000]), st.sampled_from(["list", "dict"])
+).map(lambda t: _nested(*t))
+# Numbers JSON allows and parsers choke on: past 64 bits, past float, 4300+ digits, literals
+# Python's json takes but JSON does not (NaN, Infinity), negative zero, subnormals.
+huge_number = st.one_of(
+    st.integers(min_value=2**63 - 2, max_value=2**64 + 2).map(str),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.sampled_from(
+        ["1e400", "-1e400", "1e-400", "-0.0", "5e-324", "NaN", "Infinity", "-Infinity"]
+    ),
+    st.sampled_from([19, 40, 4_300, 5_000, 60_000]).map(lambda n: "9" * n),
+)
+# `since` of the wrong shape: not a map, values of the wrong type, keys that are not topics of
+# the frame, nested and huge values. Built as text, so huge numbers and depth go in as they are.
+since_value = st.one_of(
+    huge_number,
+    deep,
+    json_values.map(json.dumps),
+    st.sampled_from(['"5"', "-1", "1.5", "true", "null", "[]", "{}", '{"seq": 1}']),
+)
+since_text = st.one_of(
+    st.dictionaries(topic, since_value, max_size=4).map(
+        lambda d: "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in d.items()) + "}"
+    ),
+    since_value,
+)
+subscribe_with_since = st.tuples(st.lists(topic, max_size=4), since_text).map(
+    lambda t: ("op", f'{{"op":"subscribe","topics":{json.dumps(t[0])},"since":{t[1]}}}')
+)
+# The ops socket subscribes to metric `series` (names, or {"name": ...} objects).
+series_item = st.one_of(
+    st.sampled_from(["wedsync_gateway_connections", "up", "x" * 300, "", "1bad", "a b"]),
+    st.text(max_size=30),
+    st.fixed_dictionaries({"name": json_scalars}),
+    json_values,
+)
+subscribe_series = st.lists(series_item, max_size=8).map(
+    lambda items: ("op", json.dumps({"op": "subscribe", "series": items}))
+)
+numbers_in_ops = st.tuples(st.sampled_from(CLIENT_OPS), huge_number).map(
+    lambda t: ("op", f'{{"op":"{t[0]}","topics":[{t[1]}],"series":[{t[1]}]}}')
+)
+
 # (kind, payload): kind says what the frame is, so the checker knows what answer to expect.
 frame = st.one_of(
     st.text(max_size=200).map(lambda t: ("text", t)),
     st.binary(max_size=200).map(lambda b: ("binary", b)),
     json_values.map(lambda v: ("json", json.dumps(v))),
     half_valid.map(lambda d: ("op", json.dumps(d))),
+    deep.map(lambda text: ("json", text)),
+    huge_number.map(lambda text: ("json", text)),
+    subscribe_with_since,
+    subscribe_series,
+    numbers_in_ops,
+    # Binary frames that hold JSON (a ping, a subscribe) and that hold broken UTF-8.
+    st.sampled_from([b'{"op":"ping"}', b'{"op":"subscribe","topics":["wedding:1"]}']).map(
+        lambda b: ("binary", b)
+    ),
+    st.binary(min_size=1, max_size=50).map(lambda b: ("binary", b"\xff\xfe" + b)),
     st.just(("oversized", "x" * OVERSIZED)),
     st.just(("oversized", "x" * LARGE)),
     st.just(("oversized", json.dumps({"op": "subscribe", "topics": ["wedding:1"] * 80_000}))),
@@ -261,3 +324,57 @@ def test_gateway_refuses_bad_tokens_with_its_close_code(ws_daphne, world):
     base = f"{ws_daphne.ws_url}/ws/realtime/"
     for query in ("", "?token=", "?token=wss_forged", "?token=" + "a" * 10_000, "?token=%00%ff"):
         assert asyncio.run(code(base + query)) in (4401, 403), query
+
+
+# Frames the fuzzer draws at random, each with the answer the gateway documents for it
+# (docs/realtime.md): one error frame with this code, and the connection stays open.
+NAMED_FRAMES = [
+    ("nested 10,000 deep", _nested(10_000, "list"), "bad_json"),
+    ("nested 30,000 deep in since", '{"op":"subscribe","topics":["wedding:1"],"since":'
+     + _nested(30_000, "list") + "}", "bad_json"),
+    ("nested past the frame limit", _nested(100_000, "dict"), "frame_too_large"),
+    ("since is a list", '{"op":"subscribe","topics":["wedding:1"],"since":[1]}', "bad_since"),
+    ("since value a string", '{"op":"subscribe","topics":["wedding:1"],"since":{"wedding:1":"5"}}',
+     "bad_since"),
+    ("since value negative", '{"op":"subscribe","topics":["wedding:1"],"since":{"wedding:1":-1}}',
+     "bad_since"),
+    ("since value a float", '{"op":"subscribe","topics":["wedding:1"],"since":{"wedding:1":1.5}}',
+     "bad_since"),
+    ("since value true", '{"op":"subscribe","topics":["wedding:1"],"since":{"wedding:1":true}}',
+     "bad_since"),
+    ("since value 10**30", '{"op":"subscribe","topics":["wedding:1"],"since":{"wedding:1":'
+     + str(10**30) + "}}", "bad_since"),
+    ("since value 4,300 digits", '{"op":"subscribe","topics":["wedding:1"],"since":{"wedding:1":'
+     + "9" * 4_300 + "}}", "bad_json"),
+    ("since value NaN", '{"op":"subscribe","topics":["wedding:1"],"since":{"wedding:1":NaN}}',
+     "bad_json"),
+    ("since names another topic", '{"op":"subscribe","topics":["wedding:1"],"since":{"x":1}}',
+     "bad_since"),
+    ("topic id past 18 digits", '{"op":"subscribe","topics":["wedding:' + "9" * 19 + '"]}',
+     "bad_topics"),
+    ("op is a list", '{"op":["ping"]}', "unknown_op"),
+    ("binary, not UTF-8", b"\xff\xfe\x00", "bad_json"),
+]  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gateway_answers_each_malformed_frame_with_its_documented_code(ws_daphne, world):
+    url = f"{ws_daphne.ws_url}/ws/realtime/?token={world.token_a}"
+
+    async def run() -> list[tuple[str, str]]:
+        seen = []
+        async with websockets.connect(url, open_timeout=10, max_size=None) as ws:
+            for name, payload, _ in NAMED_FRAMES:
+                await ws.send(payload)
+                while True:  # skip a first {"op": "hello"} (and any other push)
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if message.get("op") in ("error", "subscribed"):
+                        break
+                seen.append((name, message.get("code", message["op"])))
+            await ws.send('{"op": "ping"}')
+            while json.loads(await asyncio.wait_for(ws.recv(), 10)).get("op") != "pong":
+                pass
+        return seen
+
+    assert asyncio.run(run()) == [(name, code) for name, _, code in NAMED_FRAMES]
+    _still_serving(ws_daphne, url, {})

@@ -104,12 +104,13 @@ def http(url: str, token: str, body: dict | None = None, method: str | None = No
 
 class Client:
     """A real WebSocket client speaking the gateway protocol; answers server pings unless
-    told not to."""
+    told not to, and keeps the `hello` frame aside (`.hello`)."""
 
     def __init__(self, ws, auto_pong: bool = True):
         self.ws = ws
         self.auto_pong = auto_pong
         self.pings = 0
+        self.hello: dict | None = None  # the server's first frame, kept aside
 
     @classmethod
     async def connect(cls, base_ws: str, token: str, auto_pong: bool = True, **kw) -> Client:
@@ -131,6 +132,9 @@ class Client:
             async with asyncio.timeout(timeout):
                 raw = await self.ws.recv()
             frame = orjson.loads(raw)
+            if frame.get("op") == "hello" and self.hello is None:
+                self.hello = frame
+                continue
             if frame.get("op") == "ping":
                 self.pings += 1
                 if self.auto_pong:

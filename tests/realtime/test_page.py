@@ -43,7 +43,10 @@ def test_gateway_page_shows_live_connections(daphne, page, operator_user):
             "document.querySelector('[data-key=connections]').textContent.trim() === '3'",
             timeout=8000,
         )
-        assert page.locator("#gw-suppliers tbody tr").first.inner_text().split()[-1] == "3"
+        # Supplier | Connections | Quota: the supplier by name, its 3 connections.
+        cells = page.locator("#gw-suppliers tbody tr").first.locator("td")
+        assert "Page studio" in cells.nth(0).inner_text()
+        assert cells.nth(1).inner_text().strip() == "3"
         assert "closed" in page.locator("[data-key=breaker]").inner_text()
         screenshot(page, "realtime-gateway")
     finally:

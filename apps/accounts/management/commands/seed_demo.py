@@ -22,6 +22,7 @@ ORDER = [
     "dashboards",
     "realtime",
     "caching",
+    "statuspages",
 ]
 
 

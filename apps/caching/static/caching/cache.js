@@ -42,7 +42,7 @@
         yaxis: { title: "hit %", range: [0, 100] },
         paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
         font: { color: dark ? "#ddd" : "#333" }, legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" }
-      }, { displayModeBar: false, responsive: true });
+      }, window.wso.plotConfig({ displayModeBar: false }));
     } else {
       Plotly.extendTraces(chart, { x: tiers.map(function () { return [now]; }), y: ys }, [0, 1, 2], 300);
     }

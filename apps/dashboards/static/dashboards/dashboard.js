@@ -10,9 +10,12 @@
   var api = window.wso.api;
   var base = "/api/v1/dashboards/" + encodeURIComponent(cfg.slug) + "/";
 
+  var TR = window.wsoTimeRange;
   var state = {
-    range: cfg.range, // "15m".. or "custom"
+    range: cfg.range, // "15m".. (a preset), "rel" (another now-<n>) or "custom" (absolute)
     custom: null, // {start, end} unix seconds
+    from: cfg.from, // the window as the URL spells it (?from=now-24h&to=now)
+    to: cfg.to,
     follow: true,
     editing: false,
     widgets: {}, // id -> {spec, el, payload}
@@ -63,8 +66,8 @@
     if (a === 0) return "0";
     return v.toPrecision(3).replace(/\.?0+$/, "");
   }
-  var STATE_WORD = { ok: "OK", warn: "Warning", crit: "Critical", none: "No data", unknown: "Unknown" };
-  var STATE_ICON = { ok: "✓", warn: "!", crit: "✕", none: "?", unknown: "?" };
+  var STATE_WORD = { ok: "OK", warn: "Warning", crit: "Critical", none: "No data", unknown: "Unknown", off: "Not used" };
+  var STATE_ICON = { ok: "✓", warn: "!", crit: "✕", none: "?", unknown: "?", off: "–" };
   function stateBadge(s) {
     return el("span", { class: "state state-" + s, "data-testid": "state" }, [STATE_ICON[s] + " " + STATE_WORD[s]]);
   }
@@ -93,13 +96,21 @@
     return vals.reduce(function (a, b) { return a + b; }, 0);
   }
   function rangeSeconds() {
-    if (state.range === "custom" && state.custom) return state.custom.end - state.custom.start;
-    return cfg.rangeSeconds[state.range] || 3600;
+    var w = TR.parse(state.from, state.to, cfg.rangeSeconds);
+    return w ? w.span : 3600;
   }
-  function rangeQuery() {
-    if (state.range === "custom" && state.custom) return "start=" + state.custom.start + "&end=" + state.custom.end;
-    return "range=" + state.range;
+  function rangeQuery() { return TR.apiQuery(state.from, state.to, cfg.rangeSeconds); }
+  // Sets the window from its URL spelling; false when it cannot be read.
+  function setWindow(from, to) {
+    var w = TR.parse(from, to, cfg.rangeSeconds);
+    if (!w) return false;
+    state.from = from; state.to = to;
+    state.range = w.preset || (w.relative ? "rel" : "custom");
+    state.custom = w.relative ? null : { start: w.start, end: w.end };
+    return true;
   }
+  setWindow(cfg.from, cfg.to);
+  document.getElementById("zone-note").textContent = "Times in " + window.wso.time.zone + " (" + window.wsoChartTime.zone + ")";
   function isDark() { return document.documentElement.getAttribute("data-theme") === "dark"; }
   function plotTheme() {
     var dark = isDark();
@@ -180,6 +191,9 @@
     (p.parts || []).forEach(function (part) { w.parts[part.key] = part; });
     w.spark = { x: p.spark.x.slice(), y: p.spark.y.slice() };
     w.reduce = p.reduce || "sum";
+    // Bound to an alert rule (apps/alerts/tiles.py): the rule's value, bands and caption.
+    w.rule = p.rule && window.wso.ruleWindow ? p.rule : null;
+    w.caption = p.caption || (w.spec.options && w.spec.options.caption) || "";
     updateMetric(w, p.ts);
   }
 
@@ -193,8 +207,8 @@
       if ((w.parts[k].ts || 0) < newest - STALE_SECONDS) delete w.parts[k];
     });
     var keys = Object.keys(w.parts);
-    var value = reduce(keys.map(function (k) { return w.parts[k].value; }), w.reduce);
-    var s = thresholdState(value, w.spec.thresholds);
+    var value = w.rule ? window.wso.ruleWindow.value(w.rule) : reduce(keys.map(function (k) { return w.parts[k].value; }), w.reduce);
+    var s = thresholdState(value, w.rule ? w.rule.bands : w.spec.thresholds);
     var scale = (w.spec.options && w.spec.options.scale) || 1;
     w.metric.valueEl.textContent = fmt(value === null ? null : value * scale);
     w.metric.valueEl.setAttribute("data-value", value === null ? "" : String(value));
@@ -212,11 +226,13 @@
         return ys[i] === null ? "" : ((x - x0) / span * 100).toFixed(2) + "," + (28 - (ys[i] - lo) / (hi - lo) * 26).toFixed(2);
       }).join(" "));
     }
-    if (ts) w.metric.age.textContent = "as of " + new Date(ts * 1000).toLocaleTimeString();
+    if (ts) w.metric.age.textContent = (w.caption ? w.caption + " · " : "") + "as of " + window.wso.time.fmt(ts);
+    else if (w.caption) w.metric.age.textContent = w.caption;
   }
 
   function renderChart(w, p) {
     var fig = p.figure;
+    window.wsoChartTime.toViewerZone(fig);
     var theme = plotTheme();
     fig.layout.font = theme.font;
     fig.layout.xaxis = Object.assign(fig.layout.xaxis || {}, theme.xaxis);
@@ -226,7 +242,7 @@
       w.body.innerHTML = "";
       w.plot = el("div", { class: "chart", role: "img", "aria-label": w.spec.title + " chart" });
       w.body.appendChild(w.plot);
-      Plotly.newPlot(w.plot, fig.data, fig.layout, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+      Plotly.newPlot(w.plot, fig.data, fig.layout, window.wso.plotConfig());
       w.plot.on("plotly_relayout", function (ev) {
         if (w.selfRelayout) return;
         if (ev["xaxis.autorange"]) w.userZoom = false;
@@ -344,7 +360,7 @@
         var sev = a.severity || (a.rule && a.rule.severity) || "";
         var meta = [a.state.toUpperCase()];
         if (sev) meta.push(sev);
-        if (a.value !== undefined && a.value !== null) meta.push("value " + fmt(a.value));
+        if (a.value !== undefined && a.value !== null) meta.push((a.measure || "value") + " " + fmt(a.value));
         var labels = a.labels && Object.keys(a.labels).map(function (k) { return k + "=" + a.labels[k]; }).join(", ");
         if (labels) meta.push(labels);
         if (acked) meta.push("acknowledged" + (a.acknowledged_by ? " by " + (a.acknowledged_by.username || a.acknowledged_by) : ""));
@@ -465,10 +481,11 @@
     });
   }
 
-  var CHUNKS = Number((location.search.match(/[?&]chunks=(\d+)/) || [])[1]) || 4;
+  // One request by default: the server computes the widgets side by side itself. Several
+  // parallel requests (the old default, 4) queued on the server's one thread for sync
+  // views and each paid the session/DRF overhead again (see docs/dashboards.md, Figures).
+  var CHUNKS = Number((location.search.match(/[?&]chunks=(\d+)/) || [])[1]) || 1;
   function chunked(ids) {
-    // Parallel requests: the server computes several widgets at once (its views run in a
-    // thread each) and the page draws each part as it arrives.
     var parts = [];
     for (var i = 0; i < Math.min(CHUNKS, ids.length); i++) parts.push([]);
     ids.forEach(function (id, i) { parts[i % parts.length].push(id); });
@@ -485,10 +502,24 @@
     var started = performance.now();
     if (first) performance.mark("wso-snapshot-start");
     var parts = ids.length ? chunked(ids) : [];
-    var p = Promise.all(parts.map(function (part) {
-      var fetched = api(base + "data/?" + rangeQuery() + "&widgets=" + part.join(",") + extra);
+    // The alert tiles' list rides along with the first part of a full snapshot.
+    var withAlerts = full && parts.length && Object.keys(state.widgets).some(function (id) {
+      return state.widgets[id].spec.kind === "alert" && !isEmergency(state.widgets[id]);
+    });
+    var seqs = {}; // stream -> its sequence number when the snapshot's reads began
+    var p = Promise.all(parts.map(function (part, i) {
+      var url = base + "data/?" + rangeQuery() + "&widgets=" + part.join(",") + extra + (withAlerts && i === 0 ? "&alerts=1" : "");
+      // The first one was preloaded by the page's <head> (the same URL, made by the server).
+      if (first && parts.length === 1 && cfg.firstDataUrl && state.from === cfg.from && state.to === cfg.to) url = cfg.firstDataUrl;
+      var fetched = api(url);
       return Promise.all([fetched, plotlyReady()]).then(function (r) {
         var snap = r[0];
+        if (snap.seqs) Object.assign(seqs, snap.seqs); else seqs.unknown = true;
+        if (snap.alerts) {
+          state.alerts = {};
+          snap.alerts.forEach(function (a) { state.alerts[a.id] = a; });
+          renderAlerts();
+        }
         Object.keys(snap.widgets).forEach(function (id) {
           var w = state.widgets[id];
           if (w) applyPayload(w, snap.widgets[id]);
@@ -496,7 +527,8 @@
       });
     })).then(function () {
       state.lastSnapshotMs = performance.now() - started;
-      updatedEl.textContent = "Updated " + new Date().toLocaleTimeString();
+      state.snapSeqs = seqs;
+      updatedEl.textContent = "Updated " + window.wso.time.fmt(new Date());
       if (full) document.body.setAttribute("data-rendered", String(Date.now()));
       if (first) {
         state.firstRenderMs = performance.now(); // since navigation start: the bench's figure
@@ -509,7 +541,7 @@
     }).catch(function (err) {
       say("Could not load data: " + errorText(err), true);
     });
-    if (full) p = Promise.all([p, loadAlerts()]);
+    if (full && !withAlerts) p = Promise.all([p, loadAlerts()]);
     return p;
   }
 
@@ -557,6 +589,7 @@
             var part = w.parts[key];
             if (part && part.ts > ts) return;
             w.parts[key] = { key: key, value: value, ts: ts };
+            if (w.rule) window.wso.ruleWindow.push(w.rule, ts, value, labels);
             w.spark.x.push(ts * 1000); w.spark.y.push(value);
             if (w.spark.x.length > 240) { w.spark.x.shift(); w.spark.y.shift(); }
             updateMetric(w, ts);
@@ -571,6 +604,7 @@
   function queueChartPoint(w, key, x, y) {
     var idx = w.traceIndex[key];
     if (idx === undefined) { resync("new series " + key); return; }
+    x = window.wsoChartTime.shift(x);
     if (x <= (w.lastX[key] || 0)) return; // already in the snapshot
     w.lastX[key] = x;
     var pend = state.pending[w.spec.id] = state.pending[w.spec.id] || {};
@@ -594,7 +628,8 @@
       w.el.setAttribute("data-last", String(lastX));
       if (state.follow && state.range !== "custom" && !w.userZoom) {
         w.selfRelayout = true;
-        Plotly.relayout(w.plot, { "xaxis.range": [now - rangeSeconds() * 1000, now] }).then(function () { w.selfRelayout = false; });
+        var shown = window.wsoChartTime.shift(now);
+        Plotly.relayout(w.plot, { "xaxis.range": [shown - rangeSeconds() * 1000, shown] }).then(function () { w.selfRelayout = false; });
       }
     });
   }
@@ -606,11 +641,13 @@
     state.ws = ws;
     ws.onopen = function () {
       performance.mark("wso-ws-open");
+      if (state.reconnect) state.reconnect.then(function (core) { core.backoff.reset(); });
       ws.send(JSON.stringify({ op: "subscribe", series: cfg.series }));
     };
     ws.onmessage = function (ev) {
       var frame;
       try { frame = JSON.parse(ev.data); } catch (e) { return; }
+      if (frame.op !== "samples" && frame.op !== "batch") document.dispatchEvent(new CustomEvent("wso:ops", { detail: frame })); // at-risk, banner
       if (frame.op === "subscribed") {
         Object.keys(frame.series).forEach(function (name) {
           var s = frame.series[name];
@@ -619,8 +656,28 @@
         if (state.quietSubscribe) { state.quietSubscribe = false; return; }
         state.retry = 0;
         state.connects = (state.connects || 0) + 1;
-        // The snapshot is taken after subscribing, so no sample falls between the two.
-        loadSnapshot().then(function () { if (state.ws === ws && ws.readyState === WebSocket.OPEN) setConn("live", "Live"); });
+        var live = function () { if (state.ws === ws && ws.readyState === WebSocket.OPEN) setConn("live", "Live"); };
+        var early = state.firstSnapshot;
+        state.firstSnapshot = null;
+        if (early) {
+          // The first snapshot was asked for at page start, beside the socket. No sample
+          // fell between the two when every stream's number is the same in both;
+          // otherwise (a sample was published in that moment) one more snapshot catches up.
+          // The page is live meanwhile: the catch-up only adds that moment's samples.
+          early.then(function () {
+            var snap = state.snapSeqs || { unknown: true };
+            var gap = snap.unknown || Object.keys(frame.series).some(function (name) {
+              var s = frame.series[name];
+              return snap[s.stream] === undefined || s.seq === null || s.seq !== snap[s.stream];
+            });
+            state.catchUp = gap;
+            live();
+            if (gap) loadSnapshot();
+          });
+        } else {
+          // A reconnect: the snapshot is taken after subscribing, so nothing falls between.
+          loadSnapshot().then(live);
+        }
       } else if (frame.op === "samples") {
         onSamples(frame);
       } else if (frame.op === "batch") {
@@ -640,11 +697,24 @@
     };
     ws.onclose = function (ev) {
       if (state.ws !== ws) return;
-      if (ev.code === 4403 || ev.code === 4401) { setConn("offline", "Signed out — log in again"); return; }
-      var delay = Math.min(10000, 500 * Math.pow(2, state.retry)) * (0.75 + Math.random() * 0.5);
-      state.retry += 1;
-      setConn("offline", "Offline — retrying in " + Math.ceil(delay / 1000) + " s");
-      setTimeout(connect, delay);
+      // One reconnect implementation in the browser: the client SDK's core (clients/js,
+      // served at /static/wedsync-realtime/), loaded once on the first close.
+      state.reconnect = state.reconnect || import(new URL("../wedsync-realtime/backoff.js",
+        document.querySelector('script[src*="dashboards/dashboard"]').src).href).then(function (m) {
+        return { backoff: new m.Backoff({ minMs: 500, maxMs: 10000 }), closeAction: m.closeAction };
+      }, function () { // the module did not load: still come back, slowly
+        return { backoff: { next: function () { return 5000; }, longest: function () { return 10000; }, reset: function () {} },
+          closeAction: function (code) { return code === 4401 || code === 4403 ? "stop" : "retry"; } };
+      });
+      state.reconnect.then(function (core) {
+        var action = core.closeAction(ev.code);
+        if (action === "stop") { setConn("offline", "Signed out — log in again"); return; }
+        var delay = action === "slow" ? core.backoff.longest() : core.backoff.next();
+        state.retry += 1;
+        state.retryDelay = delay;
+        setConn("offline", "Offline — retrying in " + Math.ceil(delay / 1000) + " s");
+        setTimeout(connect, delay);
+      });
     };
   }
   // A silent dead socket (laptop sleep, proxy) shows as live forever unless we ping.
@@ -655,8 +725,18 @@
   // ---------- toolbar ----------
   var customForm = document.getElementById("custom-range");
   function pressRange(r) {
+    if (r === "rel") r = "custom";
     document.querySelectorAll(".range-btn").forEach(function (b) { b.setAttribute("aria-pressed", String(b.getAttribute("data-range") === r)); });
   }
+  pressRange(state.range);
+  if (cfg.notice) say(cfg.notice, true);
+  // Back/Forward walk through the windows looked at, as in Grafana.
+  window.addEventListener("popstate", function () {
+    var u = TR.read();
+    if (!setWindow(u.from || cfg.from, u.to || cfg.to)) return;
+    pressRange(state.range);
+    loadSnapshot();
+  });
   document.querySelectorAll(".range-btn").forEach(function (b) {
     b.addEventListener("click", function () {
       var r = b.getAttribute("data-range");
@@ -666,7 +746,8 @@
         if (!customForm.hidden) document.getElementById("custom-start").focus();
         return;
       }
-      state.range = r; state.custom = null;
+      setWindow("now-" + r, "now");
+      TR.write(state.from, state.to);
       pressRange(r);
       Object.keys(state.widgets).forEach(function (id) { state.widgets[id].userZoom = false; });
       loadSnapshot();
@@ -677,7 +758,8 @@
     var s = new Date(document.getElementById("custom-start").value).getTime() / 1000;
     var e = new Date(document.getElementById("custom-end").value).getTime() / 1000;
     if (!(e > s)) { say("Custom range: “To” must be after “From”.", true); return; }
-    state.range = "custom"; state.custom = { start: s, end: e };
+    setWindow(String(Math.round(s * 1000)), String(Math.round(e * 1000)));
+    TR.write(state.from, state.to);
     pressRange("custom");
     say("");
     loadSnapshot();
@@ -687,6 +769,12 @@
     state.follow = followBox.checked;
     if (state.follow && state.range !== "custom") loadSnapshot();
   });
+  if (state.range === "custom") {
+    // An absolute window from the URL: fill the form with it, in the viewer's time.
+    var local = function (t) { var d = new Date(t * 1000 - new Date(t * 1000).getTimezoneOffset() * 60000); return d.toISOString().slice(0, 16); };
+    document.getElementById("custom-start").value = local(state.custom.start);
+    document.getElementById("custom-end").value = local(state.custom.end);
+  }
   // Auto-follow also refreshes the whole window now and then (aggregates, new series).
   setInterval(function () {
     if (state.follow && state.range !== "custom" && !document.hidden && !state.editing) loadSnapshot();
@@ -925,5 +1013,7 @@
   })();
 
   buildGrid();
+  // Data and socket at once: the first render no longer waits for the socket's handshake.
+  state.firstSnapshot = loadSnapshot();
   connect();
 })();

@@ -103,7 +103,7 @@
         xaxis: { type: "date" }, yaxis: { title: { text: agg.value + " of " + metric.value }, rangemode: "tozero" },
         legend: { orientation: "h" }, showlegend: traces.length > 1,
         modebar: { bgcolor: "rgba(0,0,0,0)", color: dark ? "#a3acbd" : "#5b6475" },
-      }, { responsive: true, displaylogo: false });
+      }, window.wso.plotConfig());
       say(body.series.length + " series, " + points + " points, step " + body.step + " s from " +
         body.source + (body.thinned ? " (thinned to keep peaks)" : ""));
     }).catch(function (err) {

@@ -1,13 +1,13 @@
 """python manage.py simulate --clients N --suppliers S --rate R --duration D [--reads Q]
 
-Real asyncio WebSocket clients (the `websockets` package) against a running gateway, with
-a wedding-day shape: clients connect in a ramp, subscribe to their supplier's weddings and
-supplier topic, answer pings; messages are published at R per second, rising to a peak in
-the middle of the run (ceremony, speeches) and easing off. With --reads, the suppliers'
-apps also read wedding details over REST (through the server's two-tier cache), the most
-popular weddings most often. Live progress on one line (a line a minute when the output
-is not a terminal); at the end connect-time, delivery and read latency percentiles and
-errors.
+Real supplier apps (the Python client SDK, `wedsync_realtime`, on `websockets`) against
+a running gateway, with a wedding-day shape: clients connect in a ramp, subscribe to
+their supplier's weddings and supplier topic, answer pings; messages are published at R
+per second, rising to a peak in the middle of the run (ceremony, speeches) and easing
+off. With --reads, the suppliers' apps also read wedding details over REST (through the
+server's two-tier cache), the most popular weddings most often. Live progress on one
+line (a line a minute when the output is not a terminal); at the end connect-time,
+delivery and read latency percentiles and errors.
 
 Publishing goes straight onto the channel layer when it is shared (Redis), and through
 the publish API with each supplier's own token when it is in-memory (the embedded
@@ -140,7 +140,7 @@ class Command(BaseCommand):
         return chosen
 
     async def _run(self, suppliers: list[dict], opts: dict) -> dict:
-        import websockets
+        import wedsync_realtime
 
         from apps.realtime.publish import publish
 
@@ -185,46 +185,43 @@ class Command(BaseCommand):
                 raise RuntimeError(f"HTTP {status}")
 
         async def client(index: int) -> None:
+            """One supplier app, through the client SDK (clients/python): what real apps
+            see, reconnects and replay included."""
             supplier = suppliers[index % len(suppliers)]
             await asyncio.sleep(opts["ramp"] * index / max(1, opts["clients"]))
             started = time.perf_counter()
+            app = wedsync_realtime.connect(
+                f"{url}/ws/realtime/", supplier["token"], open_timeout=30
+            )
             try:
-                ws = await websockets.connect(
-                    f"{url}/ws/realtime/?token={supplier['token']}", open_timeout=30
-                )
+                await app.connect()
+                subs = await app.subscribe_many(supplier["topics"])
             except Exception as exc:
                 stats["errors"][type(exc).__name__] += 1
+                await app.close()
                 return
+            stats["connect_ms"].append((time.perf_counter() - started) * 1000)
+            stats["connected"] += 1
+
+            async def follow(sub) -> None:
+                async for msg in sub:
+                    stats["received"] += 1
+                    if msg.ts is not None:
+                        stats["latency_ms"].append((time.time() - msg.ts) * 1000)
+
+            readers = [asyncio.create_task(follow(sub)) for sub in subs]
             try:
-                await ws.send(orjson.dumps({"op": "subscribe", "topics": supplier["topics"]}))
-                stats["connected"] += 1
-                first = True
-                while not stop.is_set():
-                    try:
-                        raw = await asyncio.wait_for(ws.recv(), 0.5)
-                    except TimeoutError:
-                        continue
-                    now = time.time()
-                    frame = orjson.loads(raw)
-                    op = frame.get("op")
-                    if op == "subscribed" and first:
-                        stats["connect_ms"].append((time.perf_counter() - started) * 1000)
-                        first = False
-                    elif op == "ping":
-                        await ws.send('{"op":"pong"}')
-                    elif op in ("message", "batch"):
-                        items = frame["messages"] if op == "batch" else [frame]
-                        for m in items:
-                            stats["received"] += 1
-                            stats["latency_ms"].append((now - m["ts"]) * 1000)
-                    elif op == "error":
-                        stats["errors"][frame.get("code", "error")] += 1
-            except websockets.ConnectionClosed as exc:
-                code = exc.rcvd.code if exc.rcvd else 1006
-                stats["closed"][code] += 1
+                await stop.wait()
             finally:
                 stats["connected"] -= 1
-                await ws.close()
+                await app.close()
+                await asyncio.gather(*readers, return_exceptions=True)
+                for code in app.closes:
+                    if code not in (1000, None):
+                        stats["closed"][code] += 1
+                for sub in subs:
+                    if sub.gaps:
+                        stats["errors"]["gap"] += len(sub.gaps)
 
         async def publisher() -> None:
             topics = [(s, t) for s in suppliers for t in s["topics"] if t.startswith("wedding:")]

@@ -32,11 +32,12 @@
     badge.textContent = r.breaker_open ? "open" : "closed";
     b.replaceChildren(badge);
     rows(document.querySelector("#gw-suppliers tbody"),
-         Object.entries(r.connections_per_supplier), "No supplier connected.", 2);
+         (r.suppliers || []).map(function (x) { return [(x.name || "unknown supplier") + " #" + x.id, x.connections, x.max_connections]; }),
+         "No supplier connected.", 3);
     rows(document.querySelector("#gw-procs tbody"),
          r.per_process.map(function (p) { return [p.proc, p.connections, p.subscriptions, p.deliveries_per_s]; }),
          "No gateway process has reported yet.", 4);
-    document.getElementById("gw-updated").textContent = "Updated " + new Date().toLocaleTimeString();
+    document.getElementById("gw-updated").textContent = "Updated " + window.wso.time.fmt(new Date());
   }
   function tick() {
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })

@@ -28,5 +28,5 @@
     shapes: [{ type: "line", xref: "x", yref: "paper", x0: new Date().toISOString(),
                x1: new Date().toISOString(), y0: 0, y1: 1, line: { color: "#888", dash: "dot" } }]
   };
-  window.Plotly.newPlot(target, traces, layout, { responsive: true, displaylogo: false });
+  window.Plotly.newPlot(target, traces, layout, window.wso.plotConfig());
 })();

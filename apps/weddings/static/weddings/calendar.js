@@ -5,7 +5,7 @@
   var node = document.getElementById("calendar-charts");
   if (!node || !window.Plotly) return;
   var charts = JSON.parse(node.textContent);
-  var config = { displayModeBar: false, responsive: true };
+  var config = window.wso.plotConfig({ displayModeBar: false });
   function fontColour() {
     return document.documentElement.getAttribute("data-theme") === "dark" ? "#e6e6e6" : "#222";
   }
