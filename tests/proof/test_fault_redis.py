@@ -30,7 +30,9 @@ pytestmark = [pytest.mark.fault]
 def _celery_round_trip(redis_url: str, timeout: float) -> bool:
     from celery import Celery
 
-    app = Celery("probe", broker=redis_url, backend=redis_url)
+    # Not the current app: shared tasks called later in this process (by other test files)
+    # would otherwise be sent to this probe's Redis, long gone by then.
+    app = Celery("probe", broker=redis_url, backend=redis_url, set_as_current=False)
     app.conf.broker_connection_retry_on_startup = False
     app.conf.broker_transport_options = {"socket_timeout": 2, "socket_connect_timeout": 2}
     try:

@@ -148,7 +148,7 @@ REPLY_OPS = {"error", "pong", "subscribed", "unsubscribed"}
 def _op_of(payload: str | bytes) -> object:
     try:
         value = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not an op
         return None
     return value.get("op") if isinstance(value, dict) else None
 
