@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -20,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from wedsync_ops import front
 
 # Sync Playwright runs an event loop in the test thread; Django would then refuse ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -168,6 +172,21 @@ def _spawn(args: list[str], env: dict, name: str) -> tuple[subprocess.Popen, Pat
     return proc, log
 
 
+def stop_all(procs: list[Proc], timeout: float = 15) -> None:
+    """SIGTERM every process first, then wait: each drains for seconds (Daphne spreads its
+    1012 closes over 3 s), and one by one the session's end took over 100 s."""
+    alive = [p for p in procs if p.proc.poll() is None]
+    for p in alive:
+        p.proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for p in alive:
+        try:
+            p.proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.proc.kill()
+            p.proc.wait(5)
+
+
 @pytest.fixture(scope="session")
 def start_daphne(service_env) -> Iterator[Callable[..., Proc]]:
     """Factory: start a Daphne process on a free port; all are stopped at session end."""
@@ -196,8 +215,7 @@ def start_daphne(service_env) -> Iterator[Callable[..., Proc]]:
         return server
 
     yield start
-    for server in started:
-        server.stop()
+    stop_all(started)
 
 
 @pytest.fixture(scope="session")
@@ -243,8 +261,7 @@ def start_celery_worker(service_env) -> Iterator[Callable[..., Proc]]:
         return worker
 
     yield start
-    for worker in started:
-        worker.stop()
+    stop_all(started)
 
 
 @pytest.fixture(scope="session")
@@ -547,3 +564,82 @@ def private_postgres() -> Iterator[PrivatePostgres]:
     finally:
         cluster.stop()
         shutil.rmtree(datadir, ignore_errors=True)
+
+
+# --- the front door (HAProxy + gunicorn + Daphne, as the Procfile runs it) ---------
+
+
+@dataclass
+class FrontDoor:
+    proxy: Proc
+    serve: Proc
+    config: front.Config
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.config.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.config.port}"
+
+    def pids(self) -> dict[str, int]:
+        return {name: entry["pid"] for name, entry in front.read_state(self.config).items()}
+
+    def proxy_view(self) -> dict[str, str]:
+        return front.haproxy_status(self.config)
+
+    def wait_all_up(self, timeout: float = 120.0) -> None:
+        names = {b.name for b in self.config.backends()}
+        deadline = time.monotonic() + timeout
+        while True:
+            view = self.proxy_view()
+            if names and all(view.get(name) == "UP" for name in names):
+                return
+            for proc in (self.proxy, self.serve):
+                if proc.proc.poll() is not None:
+                    raise RuntimeError(f"front process exited:\n{proc.output()[-4000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"not all UP in {timeout}s: {view}\n{self.serve.output()[-4000:]}"
+                )
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def start_front(service_env) -> Iterator[Callable[..., FrontDoor]]:
+    """Factory: a front door on a free port with its sockets in a short temporary
+    directory (a Unix socket path must stay under 108 bytes)."""
+    started: list[tuple[FrontDoor, str]] = []
+
+    def start(**settings: str) -> FrontDoor:
+        run_dir = tempfile.mkdtemp(prefix="wso-front-")
+        env = {
+            **service_env,
+            "FRONT_PORT": str(free_port()),
+            "FRONT_BIND": "127.0.0.1",
+            "FRONT_RUN_DIR": run_dir,
+            "FRONT_HTTP_PROCESSES": "2",
+            "FRONT_WS_PROCESSES": "2",
+            "FRONT_SHUTDOWN_GRACE_SECONDS": "5",
+            "THROTTLE_USER": "100000000/min",
+            **settings,
+        }
+        config = front.Config.from_env(env)
+        args = [sys.executable, "-m", "wedsync_ops.front"]
+        proxy_proc, proxy_log = _spawn([*args, "proxy"], env, "front-proxy")
+        serve_proc, serve_log = _spawn([*args, "serve"], env, "front-serve")
+        door = FrontDoor(
+            proxy=Proc(proxy_proc, proxy_log, config.port, env),
+            serve=Proc(serve_proc, serve_log, None, env),
+            config=config,
+        )
+        started.append((door, run_dir))
+        door.wait_all_up()
+        return door
+
+    yield start
+    for door, run_dir in started:
+        door.serve.stop(timeout=30)
+        door.proxy.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)

@@ -8,6 +8,7 @@ validate what they take and publish the same constraints.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -105,10 +106,11 @@ class SchemaJSONFieldExtension(OpenApiSerializerFieldExtension):
         return schema
 
 
-def _timezone_names() -> list[str]:
+@functools.cache
+def _timezone_names() -> tuple[str, ...]:
     from zoneinfo import available_timezones
 
-    return sorted(available_timezones())
+    return tuple(sorted(available_timezones()))  # a walk of the tz database: once
 
 
 class TimezoneField(serializers.ChoiceField):

@@ -71,6 +71,7 @@ def test_overview_counts_the_weddings_of_the_next_seven_days_only(
     client, operator_user, live_wedding, venue
 ):
     from apps.weddings.models import Wedding
+
     def wedding_in(days: int) -> None:
         local = (timezone.now() + timedelta(days=days)).astimezone(venue.tz)
         Wedding.objects.create(

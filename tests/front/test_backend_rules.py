@@ -13,9 +13,7 @@ from tests.proof.helpers import http_request
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
-def test_a_user_over_the_rate_gets_429_with_retry_after_on_every_process(
-    start_daphne, make_user
-):
+def test_a_user_over_the_rate_gets_429_with_retry_after_on_every_process(start_daphne, make_user):
     from rest_framework.authtoken.models import Token
 
     env = {"THROTTLE_USER": "5/min"}

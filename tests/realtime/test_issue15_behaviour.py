@@ -159,4 +159,3 @@ def test_metrics_count_deliveries_and_show_the_breaker_from_the_start(
         assert time.monotonic() < deadline, _metrics(server)[-3000:]
         time.sleep(0.2)
     assert _value(_metrics(server), "wedsync_gateway_deliveries_total") == 5
-

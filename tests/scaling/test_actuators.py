@@ -84,9 +84,7 @@ def test_webhook_is_signed_and_carries_the_decision(web_policy, receiver_factory
     req = rx.requests[0]
     body = json.loads(req["body"])
     assert body["desired_units"] == 12 and body["pool"] == "web" and body["decision_id"] == d.pk
-    expected = sign(
-        "s3cret-for-tests", req["headers"]["X-WedSync-Timestamp"], req["body"]
-    )
+    expected = sign("s3cret-for-tests", req["headers"]["X-WedSync-Timestamp"], req["body"])
     assert req["headers"]["X-WedSync-Signature"] == expected
     assert sign("wrong", req["headers"]["X-WedSync-Timestamp"], req["body"]) != expected
     assert d.actuation[0]["observed_units"] == 12

@@ -73,6 +73,9 @@ def test_the_calendar_alone_still_forecasts_a_wedding(make_wedding):
     points = forecast.hourly(datetime(2026, 6, 13, tzinfo=UTC), 24, history=lambda *a: [])
     assert max(p.connections for p in points) == 300
     assert points[0].connections == 0
-    assert forecast.Baselines.learn(datetime(2026, 6, 13, tzinfo=UTC), lambda *a: []).describe()[
-        "basis"
-    ] == "calendar only"
+    assert (
+        forecast.Baselines.learn(datetime(2026, 6, 13, tzinfo=UTC), lambda *a: []).describe()[
+            "basis"
+        ]
+        == "calendar only"
+    )
