@@ -198,3 +198,45 @@ def test_polling_takes_over_when_websockets_are_blocked(browser, daphne, demo):
         page.locator("#incidents article h3", has_text="Slow live updates").wait_for(timeout=12000)
     finally:
         context.close()
+
+
+def test_a_restart_close_brings_the_page_back_through_the_sdks_backoff(browser, daphne, demo):
+    """A deploy closes every socket with 1012 and a window to come back in: the page loads
+    the client SDK's reconnect core (one implementation of reconnect in the browser),
+    reconnects inside that window and is live again; later updates still arrive."""
+    url = daphne.url + demo["page"]["path"]
+    context = browser.new_context(viewport=PHONE)
+    sockets: list = []
+
+    def relay(ws) -> None:  # a pass-through the test can close as a restarting server would
+        ws.connect_to_server()
+        sockets.append((time.monotonic(), ws))
+
+    context.route_web_socket("**/ws/status/**", relay)
+    page = context.new_page()
+    modules: list[str] = []
+    page.on("request", lambda r: modules.append(r.url) if "wedsync-realtime" in r.url else None)
+    try:
+        page.goto(url)
+        _wait_text(page.locator("#live"), "Live", 8)
+        assert len(sockets) == 1 and not modules  # the core is not on the first render's path
+        closed_at = time.monotonic()
+        sockets[0][1].close(
+            code=1012, reason=json.dumps({"reconnect": {"min_ms": 300, "max_ms": 600}})
+        )
+        deadline = time.monotonic() + 8
+        while len(sockets) < 2 and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+        assert len(sockets) == 2, "the page did not reconnect"
+        assert any(m.endswith("/wedsync-realtime/backoff.js") for m in modules), modules
+        # Inside the hint's window (plus the module load and the browser's own latency).
+        assert 0.25 <= sockets[1][0] - closed_at <= 3.0, sockets[1][0] - closed_at
+        _api(
+            daphne.url,
+            demo["creds"]["api_token"],
+            "/api/v1/incidents/",
+            {"emergency_type": "latency_spike", "wedding": demo["wedding"].pk, "reason": "x"},
+        )
+        page.locator("#incidents article h3", has_text="Slow live updates").wait_for(timeout=4000)
+    finally:
+        context.close()

@@ -17,6 +17,8 @@
   var base = location.pathname.replace(/[^/]*$/, "");  // .../status/<token>/
   var token = base.split("/").filter(Boolean).pop();
   var tz = null, lastText = "";
+  // Captured now: document.currentScript is null inside later callbacks.
+  var scriptSrc = (document.currentScript || {}).src || location.href;
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -110,13 +112,32 @@
     tick();
     polling = setInterval(tick, cfg.poll * 1000);
   }
+  // One reconnect implementation in the browser: the client SDK's core (clients/js,
+  // served at /static/wedsync-realtime/), as the ops dashboards use it; loaded on the first
+  // close, so the page's first render does not wait for it.
+  var reconnect = null;
+  function reconnectCore() {
+    reconnect = reconnect || import(new URL("../wedsync-realtime/backoff.js", scriptSrc).href)
+      .then(function (m) {
+        return {backoff: new m.Backoff({minMs: 1000, maxMs: 30000}), closeAction: m.closeAction,
+          restartHint: m.restartHint};
+      }, function () {  // the module did not load: still come back, slowly
+        return {backoff: {next: function () { return 15000; }, longest: function () { return 30000; },
+          within: function (lo, hi) { return hi; }, reset: function () {}},
+          closeAction: function () { return "retry"; }, restartHint: function () { return null; }};
+      });
+    return reconnect;
+  }
   function connect() {
     if (!("WebSocket" in window)) return poll();
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
     var ws, opened = false;
     try { ws = new WebSocket(proto + location.host + "/ws/status/" + token + "/"); }
     catch (e) { return poll(); }
-    ws.onopen = function () { opened = true; failures = 0; };
+    ws.onopen = function () {
+      opened = true; failures = 0;
+      if (reconnect) reconnect.then(function (core) { core.backoff.reset(); });
+    };
     ws.onmessage = function (ev) {
       var frame;
       try { frame = JSON.parse(ev.data); } catch (e) { return; }
@@ -128,10 +149,19 @@
     ws.onclose = function (ev) {
       if (ev.code === 4404) { stamp("This link is no longer valid"); return; }
       failures += 1;
-      // Blocked or flaky: poll meanwhile, and try the socket again with a growing backoff.
+      // Blocked or flaky: poll meanwhile, and try the socket again after the SDK's backoff
+      // (a server restart's 1012 carries the window to come back in: 2,000 viewers of one
+      // page spread over it instead of arriving at once).
       poll();
       if (!opened && failures >= 3) return;  // a proxy that refuses sockets: stay on polling
-      setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, failures)));
+      reconnectCore().then(function (core) {
+        var action = core.closeAction(ev.code);
+        if (action === "stop") return;  // refused for good: polling goes on
+        var hint = action === "restart" ? core.restartHint(ev.reason) : null;
+        var delay = hint ? core.backoff.within(hint[0], hint[1])
+          : action === "slow" ? core.backoff.longest() : core.backoff.next();
+        setTimeout(connect, delay);
+      });
     };
   }
   connect();
