@@ -307,16 +307,21 @@ def fuzz_runs(fuzz_stacks: dict[str, Stack]) -> dict[str, Run]:
         sink = report.open("w")
         proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
         live[role] = (proc, sink, report, junit)
+    finished: dict[str, tuple[int | None, float]] = {}
+    while len(finished) < len(live):  # bounded by RUN_TIMEOUT
+        for role, (proc, *_rest) in live.items():
+            if role not in finished and proc.poll() is not None:
+                finished[role] = (proc.returncode, time.monotonic() - started)
+        if time.monotonic() - started > RUN_TIMEOUT:
+            for role, (proc, *_rest) in live.items():
+                if role not in finished:
+                    proc.kill()
+                    proc.wait(10)
+                    finished[role] = (None, time.monotonic() - started)
+        time.sleep(0.5)
     runs = {}
-    for role, (proc, sink, report, junit) in live.items():
-        left = max(1.0, RUN_TIMEOUT - (time.monotonic() - started))
-        try:
-            returncode: int | None = proc.wait(left)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-            returncode = None
-        elapsed = time.monotonic() - started
+    for role, (_proc, sink, report, junit) in live.items():
+        returncode, elapsed = finished[role]
         sink.write(f"\n[{role}: {elapsed:.0f} s]\n")
         sink.close()
         runs[role] = Run(returncode, report.read_text(errors="replace"), junit, elapsed)
