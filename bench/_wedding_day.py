@@ -75,12 +75,20 @@ def baseline_tree(ref: str) -> Path:
     return tree
 
 
+# main before the operator's-console work (issue 16) landed: the page as operators had it.
+BEFORE_CONSOLE_WORK = "c8f2d12"
+
+
 def default_ref() -> str:
-    """The commit this branch left main at (what the page was before this work)."""
+    """The commit this branch left main at (what the page was before this work); on main
+    itself, where that is HEAD (a baseline equal to the figure), the page before the
+    console work landed."""
     out = subprocess.run(
         ["git", "merge-base", "HEAD", "main"], cwd=ROOT, capture_output=True, text=True
     )
-    return out.stdout.strip() or "HEAD"
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    base = out.stdout.strip()
+    return base if base and base != head.stdout.strip() else BEFORE_CONSOLE_WORK
 
 
 def _curl_ms(url: str, session: str) -> float:
