@@ -250,10 +250,8 @@ def _end_capacity(incident: Incident) -> None:
     ]
     if not ids:
         return
-    try:
-        from apps.scaling.emergency import end_requests
-    except ImportError:
-        return
+    from apps.scaling.emergency import end_requests
+
     if end_requests(ids):
         _event(
             incident,

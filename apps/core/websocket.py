@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+# Daphne (through autobahn, one of its requirements) raises Disconnected when the app
+# sends on a dropped socket.
+from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
-
-try:  # Daphne (through autobahn) raises this when the app sends on a dropped socket.
-    from autobahn.exception import Disconnected
-except ImportError:  # another ASGI server: nothing to catch
-    Disconnected = ()  # type: ignore[assignment,misc]
 
 
 class QuietWhenDropped(AsyncWebsocketConsumer):

@@ -17,12 +17,9 @@ BATCH = 10_000
 def seed(ctx: SeedContext) -> None:
     dashboard, created = ensure_wedding_day()
     ctx.stdout.write(f"dashboards: {dashboard.name} {'created' if created else 'kept'}\n")
-    try:
-        from apps.monitoring.ingest import ingest
-        from apps.monitoring.query import latest
-    except ModuleNotFoundError:
-        ctx.stdout.write("dashboards: no monitoring app, no demo samples\n")
-        return
+    from apps.monitoring.ingest import ingest
+    from apps.monitoring.query import latest
+
     now = time.time()
     newest = max((r["ts"] for r in latest("wedsync_gateway_connections")), default=0.0)
     start = max(now - HOURS * 3600, float(newest) + STEP_SECONDS)
@@ -57,11 +54,9 @@ def calendar_windows(start: float, end: float) -> tuple[list[str], list[tuple[st
 
 def pool_capacities() -> dict[str, float]:
     """{pool: gateway connections one unit carries at its target} for the real pools."""
-    try:
-        from apps.scaling import conf
-        from apps.scaling.models import ScalingPolicy
-    except ModuleNotFoundError:
-        return {}
+    from apps.scaling import conf
+    from apps.scaling.models import ScalingPolicy
+
     per_connection = conf.messages_per_connection()
     out = {}
     for policy in ScalingPolicy.objects.filter(enabled=True).order_by("pool"):
@@ -73,8 +68,6 @@ def pool_capacities() -> dict[str, float]:
 
 def after_commit(ctx: SeedContext) -> None:
     """Roll the new samples up so 24 h and 7 d views have data at once."""
-    try:
-        from apps.monitoring.rollups import rollup_all
-    except ModuleNotFoundError:
-        return
+    from apps.monitoring.rollups import rollup_all
+
     rollup_all()

@@ -97,10 +97,8 @@ _loop: asyncio.AbstractEventLoop | None = None
 def _shutdown_path_owns_sigterm() -> bool:
     """True when wedsync_ops.shutdown replaced Twisted's SIGTERM handling (the front
     processes): it drains, then awaits apps.realtime.drain.close_connections itself."""
-    try:
-        from twisted.internet import reactor
-    except ImportError:
-        return False
+    from twisted.internet import reactor  # Daphne's; installed with it
+
     handler = getattr(reactor, "sigTerm", None)
     return getattr(handler, "__module__", "") == "wedsync_ops.shutdown"
 

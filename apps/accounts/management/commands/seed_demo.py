@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.module_loading import module_has_submodule
 
 from apps.accounts.seeding import SeedContext, load_previous
 
@@ -43,12 +44,10 @@ class Command(BaseCommand):
             quiet=quiet,
         )
         for app in ORDER:
-            try:
-                module = importlib.import_module(f"apps.{app}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"apps.{app}.demo":
-                    raise
+            package = importlib.import_module(f"apps.{app}")
+            if not module_has_submodule(package, "demo"):  # an app with nothing to seed
                 continue
+            module = importlib.import_module(f"apps.{app}.demo")
             with transaction.atomic():
                 module.seed(ctx)
             # Side effects of seeding (cache warm, pushes) run after each app commits.
